@@ -1,0 +1,36 @@
+"""What each vendor can do with each kind: pure data shared by the planner and the providers.
+
+The planner uses it to choose between an in-place update and a replace, to know whether a pause
+exists, and what to call an action for people ("update-layout", "ban"). Providers implement exactly
+the groups listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KindCapabilities:
+    # top-level spec keys the vendor can change on a live job, each with the verb people see
+    update_groups: dict[str, str] = field(default_factory=dict)
+    # spec keys that never cause a vendor call when they change (bookkeeping only)
+    ignored: frozenset[str] = frozenset()
+    can_pause: bool = False
+    # a change of `resumeToken` asks for a one-off resume (the GitOps way to trigger an action)
+    resume_on_token: bool = False
+    start_verb: str = "start"
+    stop_verb: str = "stop"
+    # StreamRule: "stopping" a ban is a resume call
+    deactivate_is_resume: bool = False
+
+
+DEFAULT = KindCapabilities()
+
+CAPABILITIES: dict[tuple[str, str], KindCapabilities] = {
+    ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout"}),
+}
+
+
+def capabilities(vendor: str, kind: str) -> KindCapabilities:
+    return CAPABILITIES.get((vendor, kind), DEFAULT)

@@ -1,0 +1,1 @@
+"""Vendor emulators: real HTTP servers on loopback that behave like the vendors' APIs."""

@@ -1,0 +1,400 @@
+"""What every vendor emulator shares: the HTTP server, the `/_emulator/` control API, fault
+injection, request accounting, rate windows and a clock tests can move.
+
+A vendor module subclasses `VendorEmulator` and implements its API from the vendor document: it
+authenticates, enforces limits and lifecycles, and answers in the vendor's own envelope. The base
+never interprets vendor semantics; it only routes, counts and injects faults.
+
+Control API (every vendor server, under the reserved prefix `/_emulator/`):
+    GET  /_emulator/state      every task held: id, status, last accepted parameters
+    GET  /_emulator/requests   counts per action and outcome, throttled count, recent request log
+    GET  /_emulator/faults     the fault rules in force; DELETE clears them
+    POST /_emulator/faults     {"action": "StartMPUTask"|"*", "type": "error"|"latency"|"timeout"|"lost-response",
+                                "code": vendor code, "status": http status, "message": text,
+                                "count": next N matching requests, "ratio": share of requests (0-1),
+                                "latencyMs": extra delay, "seconds": how long a timeout hangs}
+    POST /_emulator/drift      vendor-specific: change a task behind the reconciler's back
+    POST /_emulator/clock      {"advance": seconds} moves the emulator's clock forward
+    POST /_emulator/limits     {"action": name, "perSecond": n} overrides a rate limit; {"reset": true}
+    POST /_emulator/reset      forget tasks, counts, faults, limit overrides and clock offset
+    other /_emulator/<name>    handed to the vendor's `control_extra`
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+CONTROL_PREFIX = "/_emulator/"
+
+
+class Clock:
+    """Wall-clock time plus an offset tests can advance (expiry windows, reuse windows)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class EmulatorRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    raw_query: str = ""
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8")) if self.body else None
+
+    def form(self) -> dict[str, list[str]]:
+        ctype = self.headers.get("content-type", "")
+        if self.body and "application/x-www-form-urlencoded" in ctype:
+            return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+        return {}
+
+    def params(self) -> dict[str, str]:
+        """Query and form parameters together, one value each (the last one wins)."""
+        merged: dict[str, str] = {}
+        for source in (self.query, self.form()):
+            for key, values in source.items():
+                merged[key] = values[-1]
+        return merged
+
+
+@dataclass
+class EmulatorResponse:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    outcome: str = "ok"  # for accounting: "ok", "error:<code>", "throttled"
+
+    @staticmethod
+    def json(status: int, payload: Any, outcome: str = "ok", headers: dict[str, str] | None = None) -> "EmulatorResponse":
+        return EmulatorResponse(status, json.dumps(payload).encode(), "application/json", headers or {}, outcome)
+
+
+class DropConnection(Exception):
+    """Close the connection without an answer (a timeout or a lost response, as the client sees it)."""
+
+
+@dataclass
+class FaultRule:
+    action: str
+    type: str
+    code: str | None = None
+    status: int | None = None
+    message: str | None = None
+    count: int | None = None
+    ratio: float | None = None
+    latency_ms: int = 0
+    seconds: float = 30.0
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> "FaultRule":
+        kind = data.get("type", "error")
+        if kind not in ("error", "latency", "timeout", "lost-response"):
+            raise ValueError(f"unknown fault type {kind!r}")
+        return FaultRule(
+            action=str(data.get("action", "*")),
+            type=kind,
+            code=data.get("code"),
+            status=data.get("status"),
+            message=data.get("message"),
+            count=data.get("count"),
+            ratio=data.get("ratio"),
+            latency_ms=int(data.get("latencyMs", 0)),
+            seconds=float(data.get("seconds", 30.0)),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {"action": self.action, "type": self.type, "code": self.code, "status": self.status,
+                "count": self.count, "ratio": self.ratio, "latencyMs": self.latency_ms, "seconds": self.seconds}
+
+
+class RateWindow:
+    """At most `limit` calls in any `window` seconds (real time), per key."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: float, window: float = 1.0) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            calls = self._calls[key]
+            while calls and calls[0] <= now - window:
+                calls.popleft()
+            if len(calls) >= max(1, int(limit)):
+                return False
+            calls.append(now)
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+class VendorEmulator(ABC):
+    """One vendor's API. Subclasses hold tasks in plain dicts guarded by `self.lock`."""
+
+    vendor: ClassVar[str] = ""
+    # built-in accounts used when no --accounts file is given; printed by `reconciler emulator`
+    DEMO_ACCOUNTS: ClassVar[list[dict[str, Any]]] = []
+    # action (or call class) -> (calls, window seconds): the vendor's documented limits
+    DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {}
+
+    def __init__(self, accounts: list[dict[str, Any]] | None = None, clock: Clock | None = None) -> None:
+        self.accounts = list(accounts if accounts is not None else self.DEMO_ACCOUNTS)
+        self.clock = clock or Clock()
+        self.lock = threading.RLock()
+        self.rates = RateWindow()
+        self.limits: dict[str, tuple[float, float]] = dict(self.DEFAULT_LIMITS)
+        self.faults: list[FaultRule] = []
+        self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.throttled = 0
+        self.log: deque[dict[str, Any]] = deque(maxlen=500)
+        self._random = random.Random(0)
+
+    # -- what a vendor implements ------------------------------------------------------------
+    @abstractmethod
+    def action_of(self, request: EmulatorRequest) -> str:
+        """The vendor's name for the call (used for counts, faults and limits)."""
+
+    @abstractmethod
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        """Authenticate, rate-limit and serve one API request, in the vendor's envelope."""
+
+    @abstractmethod
+    def error_response(self, request: EmulatorRequest, code: str | None, status: int | None,
+                       message: str | None) -> EmulatorResponse:
+        """The vendor's error answer, for injected faults."""
+
+    @abstractmethod
+    def state_snapshot(self) -> dict[str, Any]:
+        """Every task held, JSON-able: id, status, last accepted parameters."""
+
+    @abstractmethod
+    def drift(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Change a task behind the reconciler's back; raise ValueError for a bad request."""
+
+    @abstractmethod
+    def reset_tasks(self) -> None: ...
+
+    def control_extra(self, name: str, request: EmulatorRequest) -> EmulatorResponse | None:
+        """Vendor-specific control endpoints under /_emulator/<name>; None = not found."""
+        return None
+
+    # -- helpers for vendor modules ----------------------------------------------------------
+    def request_id(self) -> str:
+        return str(uuid.uuid4()).upper()
+
+    def within_limit(self, action: str, credential: str) -> bool:
+        """Check the documented limit of `action` for one credential; counts a throttle."""
+        limit = self.limits.get(action)
+        if limit is None:
+            return True
+        calls, window = limit
+        if self.rates.allow(f"{credential}:{action}", calls, window):
+            return True
+        self.throttled += 1
+        return False
+
+    # -- dispatch ------------------------------------------------------------------------------
+    def dispatch(self, request: EmulatorRequest) -> EmulatorResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control(request)
+        action = self.action_of(request)
+        fault = self._take_fault(action)
+        lost = False
+        if fault is not None:
+            if fault.latency_ms:
+                time.sleep(fault.latency_ms / 1000)
+            if fault.type == "error":
+                response = self.error_response(request, fault.code, fault.status, fault.message)
+                response.outcome = f"fault:{fault.code or fault.status}"
+                self._account(action, request, response)
+                return response
+            if fault.type == "timeout":
+                self._account(action, request, EmulatorResponse(0, b"", outcome="fault:timeout"))
+                time.sleep(fault.seconds)
+                raise DropConnection()
+            lost = fault.type == "lost-response"
+        response = self.handle(request)
+        self._account(action, request, response)
+        if lost:
+            raise DropConnection()
+        return response
+
+    def _account(self, action: str, request: EmulatorRequest, response: EmulatorResponse) -> None:
+        with self.lock:
+            self.counts[action][response.outcome] += 1
+            self.log.append({
+                "time": round(self.clock.now(), 3),
+                "action": action,
+                "outcome": response.outcome,
+                "method": request.method,
+                "path": request.path,
+                "params": {k: v for k, v in request.params().items()},
+                "body": _body_for_log(request),
+            })
+
+    def _take_fault(self, action: str) -> FaultRule | None:
+        with self.lock:
+            for rule in list(self.faults):
+                if rule.action not in ("*", action):
+                    continue
+                if rule.ratio is not None and self._random.random() >= rule.ratio:
+                    continue
+                if rule.count is not None:
+                    rule.count -= 1
+                    if rule.count <= 0:
+                        self.faults.remove(rule)
+                return rule
+        return None
+
+    def _control(self, request: EmulatorRequest) -> EmulatorResponse:
+        name = request.path[len(CONTROL_PREFIX):].strip("/")
+        try:
+            body = request.json() if request.method == "POST" else None
+        except ValueError:
+            return EmulatorResponse.json(400, {"error": "body must be JSON"})
+        body = body or {}
+        with self.lock:
+            if name == "state" and request.method == "GET":
+                return EmulatorResponse.json(200, {"vendor": self.vendor, "clock": self.clock.now(),
+                                                   "tasks": self.state_snapshot()})
+            if name == "requests" and request.method == "GET":
+                return EmulatorResponse.json(200, {
+                    "vendor": self.vendor,
+                    "total": sum(sum(c.values()) for c in self.counts.values()),
+                    "actions": {a: dict(c) for a, c in self.counts.items()},
+                    "throttled": self.throttled,
+                    "log": list(self.log),
+                })
+            if name == "faults":
+                if request.method == "DELETE":
+                    self.faults.clear()
+                elif request.method == "POST":
+                    try:
+                        rules = body if isinstance(body, list) else [body]
+                        self.faults.extend(FaultRule.from_json(r) for r in rules)
+                    except (ValueError, TypeError) as exc:
+                        return EmulatorResponse.json(400, {"error": str(exc)})
+                return EmulatorResponse.json(200, {"faults": [f.as_json() for f in self.faults]})
+            if name == "drift" and request.method == "POST":
+                try:
+                    return EmulatorResponse.json(200, self.drift(body))
+                except (ValueError, KeyError) as exc:
+                    return EmulatorResponse.json(400, {"error": str(exc)})
+            if name == "clock" and request.method == "POST":
+                self.clock.advance(float(body.get("advance", 0)))
+                return EmulatorResponse.json(200, {"clock": self.clock.now()})
+            if name == "limits" and request.method in ("POST", "GET"):
+                if body.get("reset"):
+                    self.limits = dict(self.DEFAULT_LIMITS)
+                elif "action" in body:
+                    window = float(body.get("window", 1.0))
+                    self.limits[str(body["action"])] = (float(body["perSecond"]) * window, window)
+                self.rates.clear()
+                return EmulatorResponse.json(200, {"limits": {k: {"calls": v[0], "window": v[1]}
+                                                              for k, v in self.limits.items()}})
+            if name == "reset" and request.method == "POST":
+                self.reset_tasks()
+                self.faults.clear()
+                self.counts.clear()
+                self.log.clear()
+                self.throttled = 0
+                self.limits = dict(self.DEFAULT_LIMITS)
+                self.rates.clear()
+                self.clock.offset = 0.0
+                return EmulatorResponse.json(200, {"reset": True})
+            extra = self.control_extra(name, request)
+            if extra is not None:
+                return extra
+        return EmulatorResponse.json(404, {"error": f"no control endpoint {request.method} /_emulator/{name}"})
+
+
+def _body_for_log(request: EmulatorRequest) -> Any:
+    if not request.body:
+        return None
+    if "json" in request.headers.get("content-type", "") or request.body[:1] in (b"{", b"["):
+        try:
+            return json.loads(request.body)
+        except ValueError:
+            pass
+    return request.body.decode("utf-8", "replace")[:2000]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "EmulatorServer"
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = EmulatorRequest(
+            method=self.command,
+            path=parts.path or "/",
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            raw_query=parts.query,
+        )
+        try:
+            response = self.server.emulator.dispatch(request)
+        except DropConnection:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        except Exception as exc:  # an emulator bug must still answer, as a 500
+            response = EmulatorResponse.json(500, {"error": f"emulator failure: {exc.__class__.__name__}: {exc}"})
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: counts are in /_emulator/requests
+        return
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, emulator: VendorEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.emulator = emulator
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        return f"http://{shown}:{port}"

@@ -1,0 +1,87 @@
+"""Starting one emulator server per vendor on loopback, in threads of this process."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from reconciler.emulator.base import EmulatorServer, VendorEmulator
+
+EMULATORS: dict[str, str] = {
+    "aliyun": "reconciler.emulator.aliyun:AliyunEmulator",
+}
+
+
+def emulator_class(vendor: str) -> type[VendorEmulator]:
+    module_name, class_name = EMULATORS[vendor].split(":")
+    cls: type[VendorEmulator] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def load_accounts(path: Path | str | None) -> dict[str, list[dict[str, Any]]]:
+    """The `--accounts` YAML file: `{vendor: [{...credentials...}]}`; missing vendors use demo accounts."""
+    if path is None:
+        return {}
+    data = YAML(typ="safe").load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of vendor -> list of accounts")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for vendor, accounts in data.items():
+        if vendor not in EMULATORS:
+            raise ValueError(f"{path}: unknown vendor {vendor!r}; expected one of {', '.join(sorted(EMULATORS))}")
+        if not isinstance(accounts, list) or not all(isinstance(a, dict) for a in accounts):
+            raise ValueError(f"{path}: {vendor} must be a list of account mappings")
+        out[str(vendor)] = [{str(k): v for k, v in a.items()} for a in accounts]
+    return out
+
+
+class EmulatorCluster:
+    """Every requested vendor's server, started on free (or given) ports."""
+
+    def __init__(self, servers: dict[str, EmulatorServer]) -> None:
+        self.servers = servers
+        self._threads: list[threading.Thread] = []
+
+    @classmethod
+    def start(
+        cls,
+        host: str = "127.0.0.1",
+        accounts: Mapping[str, list[dict[str, Any]]] | None = None,
+        vendors: Iterable[str] | None = None,
+        ports: Mapping[str, int] | None = None,
+    ) -> "EmulatorCluster":
+        servers = {}
+        for vendor in vendors or EMULATORS:
+            emulator = emulator_class(vendor)((accounts or {}).get(vendor))
+            servers[vendor] = EmulatorServer(emulator, host, (ports or {}).get(vendor, 0))
+        cluster = cls(servers)
+        for vendor, server in servers.items():
+            thread = threading.Thread(target=server.serve_forever, name=f"emulator-{vendor}", daemon=True)
+            thread.start()
+            cluster._threads.append(thread)
+        return cluster
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        return {vendor: server.url for vendor, server in self.servers.items()}
+
+    def emulator(self, vendor: str) -> VendorEmulator:
+        return self.servers[vendor].emulator
+
+    def write_endpoints(self, path: Path | str) -> None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.endpoints, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(target)  # readers never see a half-written file
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.shutdown()
+            server.server_close()

@@ -1,0 +1,264 @@
+"""Loading and validating a set of manifests: every error in one run, each with its position.
+
+Order of checks: YAML syntax, the envelope (apiVersion/kind/metadata), the kind's spec model,
+unique names per kind, references, then the registered cross-document and vendor rules. Nothing
+here touches the network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.errors import ManifestError, ManifestErrors
+from reconciler.model.base import Envelope, StrictModel
+from reconciler.model.desired import DesiredResource
+from reconciler.model.layout import LayoutSpec
+from reconciler.model.provider import VENDOR_CREDENTIALS, ProviderSpec
+from reconciler.model.registry import KINDS, MANAGED_KINDS, RULES
+from reconciler.model.source import FieldPath, SourceDocument, SourceMap, find_manifest_files, load_documents
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One validated manifest document."""
+
+    kind: str
+    name: str
+    spec: StrictModel
+    source: SourceMap
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def error(self, path: FieldPath, message: str, *, key: bool = False) -> ManifestError:
+        return self.source.error(path, message, resource=self.address, key=key)
+
+
+@dataclass
+class ManifestSet:
+    """Every validated resource, by kind and name, plus a fingerprint of the source text."""
+
+    resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
+    fingerprint: str = ""
+    files: list[str] = field(default_factory=list)
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        return self.resources.get((kind, name))
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        return [r for (k, _), r in sorted(self.resources.items()) if k == kind]
+
+    def provider(self, name: str) -> ProviderSpec:
+        return cast(ProviderSpec, self.resources[("Provider", name)].spec)
+
+    def layout(self, name: str) -> LayoutSpec:
+        return cast(LayoutSpec, self.resources[("Layout", name)].spec)
+
+    def vendor_of(self, resource: Resource) -> str | None:
+        provider_name = getattr(resource.spec, "provider", None)
+        if provider_name is None:
+            return getattr(resource.spec, "vendor", None)
+        found = self.get("Provider", provider_name)
+        return cast(ProviderSpec, found.spec).vendor if found else None
+
+    def desired(self) -> list[DesiredResource]:
+        """The managed resources as normalised desired state, sorted by address."""
+        out = []
+        for resource in self.resources.values():
+            if resource.kind in MANAGED_KINDS:
+                desired = resource.spec.to_desired(resource.name, self)  # type: ignore[attr-defined]
+                out.append(desired)
+        return sorted(out, key=lambda d: d.address)
+
+
+def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
+    """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems."""
+    roots = [Path(p) for p in paths]
+    errors: list[ManifestError] = []
+    for root in roots:
+        if not root.exists():
+            errors.append(ManifestError(str(root), 1, 1, "no such file or directory"))
+    files = find_manifest_files([r for r in roots if r.exists()])
+    if not files and not errors:
+        errors.append(ManifestError(", ".join(str(r) for r in roots), 1, 1, "no *.yaml or *.yml files found"))
+    digest = hashlib.sha256()
+    documents: list[SourceDocument] = []
+    for path in files:
+        try:
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+            documents.extend(load_documents(path))
+        except ManifestErrors as exc:
+            errors.extend(exc.errors)
+    manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files])
+    for document in documents:
+        resource = _validate_document(document, errors)
+        if resource is None:
+            continue
+        key = (resource.kind, resource.name)
+        if key in manifests.resources:
+            first = manifests.resources[key].source
+            errors.append(
+                resource.error(
+                    ("metadata", "name"),
+                    f"duplicate {resource.kind} name {resource.name!r}; "
+                    f"first defined at {first.file}:{first.document.line}",
+                )
+            )
+            continue
+        manifests.resources[key] = resource
+    errors.extend(_check_references(manifests))
+    if not errors:
+        errors.extend(_check_rules(manifests))
+    if errors:
+        raise ManifestErrors(errors)
+    return manifests
+
+
+def _validate_document(document: SourceDocument, errors: list[ManifestError]) -> Resource | None:
+    data, smap = document.data, document.source
+    if not isinstance(data, dict):
+        errors.append(smap.error((), "expected a mapping with apiVersion, kind, metadata and spec"))
+        return None
+    kind = data.get("kind")
+    name = data.get("metadata", {}).get("name") if isinstance(data.get("metadata"), dict) else None
+    label = f"{kind}/{name}" if isinstance(kind, str) and isinstance(name, str) else ""
+    try:
+        envelope = Envelope.model_validate(data)
+    except ValidationError as exc:
+        errors.extend(_translate(exc, Envelope, (), smap, label))
+        return None
+    if envelope.kind not in KINDS:
+        hint = _did_you_mean(envelope.kind, KINDS)
+        errors.append(smap.error(("kind",), f"unknown kind {envelope.kind!r}{hint}", resource=label))
+        return None
+    model = KINDS[envelope.kind]
+    try:
+        spec = model.model_validate(envelope.spec)
+    except ValidationError as exc:
+        errors.extend(_translate(exc, model, ("spec",), smap, label))
+        return None
+    if isinstance(spec, ProviderSpec):
+        errors.extend(_check_credentials(spec, smap, label))
+    return Resource(envelope.kind, envelope.metadata.name, spec, smap, dict(envelope.metadata.labels))
+
+
+def _check_credentials(spec: ProviderSpec, smap: SourceMap, label: str) -> list[ManifestError]:
+    wanted = VENDOR_CREDENTIALS.get(spec.vendor, ())
+    out = []
+    for name in wanted:
+        if name not in spec.credentials:
+            out.append(
+                smap.error(
+                    ("spec", "credentials"),
+                    f"missing credential {name!r} for vendor {spec.vendor}; "
+                    f"expected {', '.join(wanted)} as {{env: NAME}} or {{file: PATH}}",
+                    resource=label,
+                )
+            )
+    for name in spec.credentials:
+        if name not in wanted:
+            hint = _did_you_mean(name, wanted)
+            out.append(
+                smap.error(
+                    ("spec", "credentials", name),
+                    f"unknown credential {name!r} for vendor {spec.vendor}{hint}",
+                    resource=label,
+                    key=True,
+                )
+            )
+    return out
+
+
+def _translate(
+    exc: ValidationError, model: type[BaseModel], prefix: FieldPath, smap: SourceMap, label: str
+) -> list[ManifestError]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        path = (*prefix, *loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_fields(model, loc[:-1])
+            hint = _did_you_mean(str(loc[-1]), allowed)
+            expected = f"; expected one of: {', '.join(sorted(allowed))}" if allowed and not hint else ""
+            out.append(smap.error(path, f"unknown field {loc[-1]!r}{hint}{expected}", resource=label, key=True))
+        elif kind == "missing":
+            out.append(smap.error(path[:-1], f"missing required field {path[-1]!r}", resource=label))
+        else:
+            out.append(smap.error(path, _message(err), resource=label))
+    return out
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    msg = msg.removeprefix("Value error, ")
+    if "input" in err and err["type"] in ("literal_error", "string_pattern_mismatch", "enum"):
+        return f"{msg}, got {err['input']!r}"
+    return msg
+
+
+def _allowed_fields(model: type[BaseModel], loc: FieldPath) -> list[str]:
+    """The YAML names of the fields of the (nested) model at `loc`."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", {})
+        match = next((f for n, f in fields.items() if (f.alias or n) == part or n == part), None)
+        if match is None:
+            return []
+        current = _model_in(match.annotation)
+    if current is None or not hasattr(current, "model_fields"):
+        return []
+    return [f.alias or n for n, f in current.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_references(manifests: ManifestSet) -> list[ManifestError]:
+    errors = []
+    for resource in manifests.resources.values():
+        refs = getattr(resource.spec, "references", None)
+        if refs is None:
+            continue
+        for ref in refs():
+            if manifests.get(ref.kind, ref.name) is None:
+                names = [n for (k, n) in manifests.resources if k == ref.kind]
+                hint = _did_you_mean(ref.name, names)
+                known = f"; known: {', '.join(sorted(names))}" if names and not hint else ""
+                errors.append(resource.error(ref.path, f"no {ref.kind} named {ref.name!r}{hint}{known}"))
+    return errors
+
+
+def _check_rules(manifests: ManifestSet) -> list[ManifestError]:
+    errors = []
+    for resource in manifests.resources.values():
+        vendor = manifests.vendor_of(resource)
+        rules = RULES.get((resource.kind, None), []) + (RULES.get((resource.kind, vendor), []) if vendor else [])
+        for rule in rules:
+            for violation in rule(resource, manifests):
+                errors.append(resource.error(violation.path, violation.message))
+    return errors
+

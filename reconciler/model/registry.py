@@ -1,0 +1,69 @@
+"""The manifest kinds, each a spec model registered under its `kind:` name.
+
+Adding a kind is one module that defines its spec model and calls `register_kind`, plus an import
+in `reconciler/model/__init__.py`. A spec model may implement:
+
+- `references() -> list[Reference]`: other resources it names (checked by the loader);
+- `to_desired(ctx) -> DesiredResource`: the normalised, vendor-neutral desired state (pure);
+and vendor-specific rules are registered with `register_rule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reconciler.model.base import StrictModel
+from reconciler.model.source import FieldPath
+
+if TYPE_CHECKING:
+    from reconciler.model.manifest import ManifestSet, Resource
+
+KINDS: dict[str, type[StrictModel]] = {}
+
+# Kinds that describe a vendor job the reconciler manages (the rest are configuration).
+MANAGED_KINDS: set[str] = set()
+
+
+def register_kind(name: str, *, managed: bool) -> Callable[[type[StrictModel]], type[StrictModel]]:
+    def decorate(model: type[StrictModel]) -> type[StrictModel]:
+        KINDS[name] = model
+        if managed:
+            MANAGED_KINDS.add(name)
+        return model
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field of one resource naming another resource."""
+
+    path: FieldPath  # relative to the document root, e.g. ("spec", "layout")
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule broken at one field of one document."""
+
+    path: FieldPath
+    message: str
+
+
+RuleFn = Callable[["Resource", "ManifestSet"], Iterable[Violation]]
+
+# (kind, vendor or None for every vendor) -> rules
+RULES: dict[tuple[str, str | None], list[RuleFn]] = {}
+
+
+def register_rule(kind: str, vendor: str | None = None) -> Callable[[RuleFn], RuleFn]:
+    """Register a cross-document or vendor-specific rule for `kind` (optionally for one vendor)."""
+
+    def decorate(fn: RuleFn) -> RuleFn:
+        RULES.setdefault((kind, vendor), []).append(fn)
+        return fn
+
+    return decorate

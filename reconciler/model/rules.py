@@ -1,0 +1,28 @@
+"""Cross-document rules that hold for every vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import cast
+
+from reconciler.model.manifest import ManifestSet, Resource
+from reconciler.model.mixtask import MixTaskSpec
+from reconciler.model.registry import Violation, register_rule
+
+
+@register_rule("MixTask")
+def stream_url_used_once(resource: Resource, manifests: ManifestSet) -> Iterator[Violation]:
+    """A push URL fed by two mixes garbles both streams, and vendors refuse it; catch it in review."""
+    spec = cast(MixTaskSpec, resource.spec)
+    url = spec.output.stream_url
+    if url is None:
+        return
+    for other in manifests.of_kind("MixTask"):
+        if other.name == resource.name:
+            break
+        if cast(MixTaskSpec, other.spec).output.stream_url == url:
+            yield Violation(
+                ("spec", "output", "streamUrl"),
+                f"stream URL already used by MixTask/{other.name} "
+                f"({other.source.file}:{other.source.document.line}); each task needs its own push URL",
+            )

@@ -1,0 +1,265 @@
+"""Desired state + remembered state + observations -> Plan. A pure function: no I/O, no clock reads.
+
+The rules, per managed resource:
+- nothing runs at the vendor (no record, no handles, or the vendor reports it stopped/absent) and the
+  manifest wants it active -> create (a drift repair when the last applied state was active);
+- it runs and the manifest wants it inactive -> stop (StreamRule: resume);
+- it runs and fields differ -> update when every changed key is an update group of the vendor,
+  otherwise replace with the reason; then pause/resume for lifecycle changes;
+- in state but not in the manifests -> an orphan: shown always, stopped (or forgotten, for
+  `deletionPolicy: Retain` and for jobs that no longer run) only with prune.
+Vendors that cannot report a field are compared against the last applied value, as Terraform does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.capabilities import KindCapabilities, capabilities
+from reconciler.model.desired import DesiredResource
+from reconciler.plan.types import Action, Change, FieldChange, Plan
+from reconciler.records import Observation, ResourceRecord
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+    targets: frozenset[str] = frozenset()  # addresses; empty = everything
+
+
+def make_plan(
+    desired: Iterable[DesiredResource],
+    records: Mapping[str, ResourceRecord],
+    observations: Mapping[str, Observation],
+    *,
+    state_serial: int,
+    manifest_fingerprint: str,
+    created_at: str,
+    options: PlanOptions = PlanOptions(),
+    warnings: tuple[str, ...] = (),
+) -> Plan:
+    changes: list[Change] = []
+    wanted = {d.address: d for d in desired}
+    for address in sorted(wanted):
+        if options.targets and address not in options.targets:
+            continue
+        record = records.get(address)
+        changes.append(plan_resource(wanted[address], record, observations.get(address)))
+    for address in sorted(set(records) - set(wanted)):
+        if options.targets and address not in options.targets:
+            continue
+        changes.append(plan_orphan(records[address], observations.get(address), prune=options.prune))
+    return Plan(
+        changes=tuple(changes),
+        state_serial=state_serial,
+        manifest_fingerprint=manifest_fingerprint,
+        created_at=created_at,
+        prune=options.prune,
+        warnings=warnings,
+    )
+
+
+def live_status(record: ResourceRecord | None, observation: Observation | None) -> str:
+    """active | paused | inactive: what runs at the vendor, falling back to state when unknown."""
+    if record is None or not record.handles:
+        return "inactive"
+    if observation is None or observation.status == "unknown":
+        return record.lifecycle
+    if observation.status == "absent":
+        return "inactive"
+    return observation.status
+
+
+def plan_resource(
+    desired: DesiredResource, record: ResourceRecord | None, observation: Observation | None
+) -> Change:
+    caps = capabilities(desired.vendor, desired.kind)
+    live = live_status(record, observation)
+    generation = record.generation if record else 0
+    handles = dict(record.handles) if record else {}
+    before = _live_spec(record, observation)
+    base = dict(
+        address=desired.address,
+        kind=desired.kind,
+        name=desired.name,
+        provider=desired.provider,
+        vendor=desired.vendor,
+        before=before,
+        after=desired.spec,
+        handles=handles,
+        generation=generation,
+        lifecycle=desired.lifecycle,
+        deletion_policy=desired.deletion_policy,
+    )
+    detail = observation.detail if observation and observation.detail else ""
+
+    if live == "inactive":
+        if desired.lifecycle == "inactive":
+            return Change(action=Action.NOOP, **base)  # type: ignore[arg-type]
+        drift = record is not None and record.lifecycle in ("active", "paused") and bool(record.handles)
+        if drift:
+            reason = f"drift: the vendor reports it is not running ({detail or 'gone'}); it will be started again"
+        elif record is not None and record.handles:
+            reason = "not running; the manifest asks for it to run"
+        else:
+            reason = "new in the manifests"
+        base["generation"] = generation + 1
+        base["before"] = None
+        return Change(
+            action=Action.CREATE,
+            fields=_field_changes(None, desired.spec, caps),
+            reasons=(reason,),
+            drift=drift,
+            verb=caps.start_verb,
+            **base,  # type: ignore[arg-type]
+        )
+
+    if desired.lifecycle == "inactive":
+        action = Action.RESUME if caps.deactivate_is_resume else Action.STOP
+        return Change(
+            action=action,
+            reasons=("the manifest asks for it to stop",),
+            verb=caps.stop_verb,
+            **base,  # type: ignore[arg-type]
+        )
+
+    fields = _field_changes(before, desired.spec, caps)
+    changed_keys = {f.path.split(".")[0].split("[")[0] for f in fields}
+    fixed = sorted(k for k in changed_keys if k not in caps.update_groups)
+    drift = bool(observation and observation.fields and _differs(record, observation))
+    if fixed:
+        base["generation"] = generation + 1
+        names = ", ".join(fixed)
+        return Change(
+            action=Action.REPLACE,
+            fields=fields,
+            reasons=(f"{names} cannot be changed on a running {desired.kind} at {desired.vendor}; "
+                     "it will be stopped and started anew",),
+            drift=drift,
+            verb="replace",
+            **base,  # type: ignore[arg-type]
+        )
+    if changed_keys:
+        groups = tuple(sorted(changed_keys))
+        verb = "+".join(caps.update_groups[g] for g in groups)
+        reasons = [("drift: " if drift else "") + f"{', '.join(groups)} changed"]
+        if desired.lifecycle != live:
+            reasons.append(f"then {'resume' if desired.lifecycle == 'active' else 'pause'}")
+        return Change(
+            action=Action.UPDATE,
+            fields=fields,
+            update_groups=groups,
+            reasons=tuple(reasons),
+            drift=drift,
+            verb=verb,
+            **base,  # type: ignore[arg-type]
+        )
+    if live == "paused" and desired.lifecycle == "active":
+        return Change(action=Action.RESUME, reasons=("paused; the manifest asks for it to run",), verb="resume",
+                      **base)  # type: ignore[arg-type]
+    if live == "active" and desired.lifecycle == "paused":
+        return Change(action=Action.PAUSE, reasons=("the manifest asks for it to pause",), verb="pause",
+                      **base)  # type: ignore[arg-type]
+    if caps.resume_on_token and _token(before) != _token(desired.spec) and desired.spec.get("resumeToken"):
+        return Change(
+            action=Action.RESUME,
+            fields=(FieldChange("resumeToken", _token(before), _token(desired.spec)),),
+            reasons=("resumeToken changed: a one-off resume was asked for",),
+            verb="resume",
+            **base,  # type: ignore[arg-type]
+        )
+    return Change(action=Action.NOOP, **base)  # type: ignore[arg-type]
+
+
+def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prune: bool) -> Change:
+    caps = capabilities(record.vendor, record.kind)
+    live = live_status(record, observation)
+    base = dict(
+        address=record.address,
+        kind=record.kind,
+        name=record.name,
+        provider=record.provider,
+        vendor=record.vendor,
+        before=_live_spec(record, observation),
+        after=None,
+        handles=dict(record.handles),
+        generation=record.generation,
+        orphan=True,
+        lifecycle="inactive",
+        deletion_policy=record.deletion_policy,
+    )
+    if not prune:
+        what = "stopped" if live != "inactive" else "forgotten"
+        if record.deletion_policy == "Retain":
+            what = "forgotten (deletionPolicy: Retain keeps it running)"
+        return Change(
+            action=Action.NOOP,
+            reasons=(f"removed from the manifests; `apply --prune` would have it {what}",),
+            **base,  # type: ignore[arg-type]
+        )
+    if record.deletion_policy == "Retain" or live == "inactive":
+        why = ("deletionPolicy: Retain: left running at the vendor, dropped from state"
+               if record.deletion_policy == "Retain" else "removed from the manifests and no longer running")
+        return Change(action=Action.FORGET, reasons=(why,), verb="forget", **base)  # type: ignore[arg-type]
+    action = Action.RESUME if caps.deactivate_is_resume else Action.STOP
+    return Change(action=action, reasons=("removed from the manifests (prune)",), verb=caps.stop_verb,
+                  **base)  # type: ignore[arg-type]
+
+
+def _live_spec(record: ResourceRecord | None, observation: Observation | None) -> dict[str, Any] | None:
+    if record is None or record.last_applied is None:
+        return None
+    live = dict(record.last_applied)
+    if observation is not None:
+        live.update(observation.fields)
+    return live
+
+
+def _differs(record: ResourceRecord | None, observation: Observation) -> bool:
+    applied = record.last_applied if record and record.last_applied else {}
+    return any(applied.get(k) != v for k, v in observation.fields.items())
+
+
+def _token(spec: Mapping[str, Any] | None) -> Any:
+    return (spec or {}).get("resumeToken")
+
+
+_PATH_PART = re.compile(r"\['([^']*)'\]|\[(\d+)\]")
+
+
+def _path(deepdiff_path: str) -> str:
+    out = ""
+    for key, index in _PATH_PART.findall(deepdiff_path):
+        if index:
+            out += f"[{index}]"
+        else:
+            out += f".{key}" if out else key
+    return out
+
+
+def _field_changes(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, caps: KindCapabilities
+) -> tuple[FieldChange, ...]:
+    skip = set(caps.ignored) | {"resumeToken"}
+    old = {k: v for k, v in (before or {}).items() if k not in skip}
+    new = {k: v for k, v in (after or {}).items() if k not in skip}
+    if before is None:
+        return tuple(FieldChange(k, None, new[k]) for k in sorted(new))
+    diff = DeepDiff(old, new, verbose_level=2, significant_digits=6)
+    out: list[FieldChange] = []
+    for kind, items in diff.items():
+        if kind in ("values_changed", "type_changes"):
+            for path, change in items.items():
+                out.append(FieldChange(_path(path), change.get("old_value"), change.get("new_value")))
+        elif kind in ("dictionary_item_added", "iterable_item_added"):
+            for path, value in items.items():
+                out.append(FieldChange(_path(path), None, value))
+        elif kind in ("dictionary_item_removed", "iterable_item_removed"):
+            for path, value in items.items():
+                out.append(FieldChange(_path(path), value, None))
+    return tuple(sorted(out, key=lambda f: f.path))

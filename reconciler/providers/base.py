@@ -1,0 +1,148 @@
+"""The one protocol every vendor module implements, and what they share.
+
+A provider turns vendor-neutral specs (see `reconciler.model`) into one vendor's API calls. It owns
+signing, error-code mapping, deterministic ids and retries of *idempotent* calls; a start is never
+retried blindly: a provider observes first (a lost response may have started the job).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import httpx
+
+from reconciler.errors import VendorError, VendorUnavailable
+from reconciler.model.base import SecretRef
+from reconciler.model.provider import ProviderSpec
+from reconciler.ratelimit import RateLimit, RateLimiter
+from reconciler.records import Observation
+from reconciler.retry import RetryPolicy, Sleep, call_with_retry
+from reconciler.secrets import REDACTOR, Secret, resolve
+
+T = TypeVar("T")
+Handles = Mapping[str, str]
+SaveHandles = Callable[[Handles], None]
+SequenceSource = Callable[[str, int], int]  # (scope, floor) -> strictly increasing value
+EventSink = Callable[[str], None]
+
+
+@dataclass
+class ProviderContext:
+    """Everything a provider instance needs; built by the CLI, injected so tests control it."""
+
+    name: str  # the Provider resource's name
+    spec: ProviderSpec
+    endpoint: str
+    client: httpx.AsyncClient
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Sleep | None = None
+    sequences: SequenceSource | None = None
+    events: EventSink = lambda _message: None
+    base_dir: Path | None = None
+
+    @property
+    def vendor(self) -> str:
+        return self.spec.vendor
+
+    @property
+    def app_id(self) -> str:
+        return self.spec.app_id
+
+
+class Provider(Protocol):
+    vendor: ClassVar[str]
+
+    def new_handles(self, kind: str, name: str, spec: Mapping[str, Any], generation: int) -> dict[str, str]:
+        """Deterministic vendor ids for the job started at `generation` (same inputs, same ids)."""
+
+    async def observe(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> Observation: ...
+
+    async def start(self, kind: str, handles: Handles, spec: Mapping[str, Any], save: SaveHandles) -> dict[str, str]:
+        """Start the job; call `save` with every id learnt before the job exists. Returns final handles."""
+
+    async def update(self, kind: str, handles: Handles, spec: Mapping[str, Any], groups: tuple[str, ...]) -> dict[str, str]:
+        """Change the running job in place for the given update groups. Returns (possibly new) handles."""
+
+    async def stop(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None: ...
+
+    async def resume(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None: ...
+
+    async def pause(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class BaseProvider:
+    """Shared plumbing: secrets, rate limiting, retries, transport-error conversion."""
+
+    vendor: ClassVar[str] = ""
+    # call class -> documented limit; subclasses fill it from the vendor documents
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {}
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self._secrets: dict[str, Secret] = {}
+
+    def secret(self, name: str) -> Secret:
+        if name not in self._secrets:
+            ref: SecretRef = self.ctx.spec.credentials[name]
+            secret = resolve(ref, owner=f"Provider/{self.ctx.name} credential {name}", base_dir=self.ctx.base_dir)
+            REDACTOR.add([secret])
+            self._secrets[name] = secret
+        return self._secrets[name]
+
+    def rate_limit(self, call_class: str) -> RateLimit:
+        documented = self.RATE_LIMITS.get(call_class, RateLimit(10, 1))
+        if self.ctx.spec.rate_limit is not None:
+            return RateLimit(min(self.ctx.spec.rate_limit, documented.per_second) if call_class in self.RATE_LIMITS
+                             else self.ctx.spec.rate_limit, documented.burst)
+        return documented
+
+    async def throttle(self, call_class: str, credential_key: str) -> None:
+        key = f"{self.vendor}:{credential_key}:{call_class}"
+        await self.ctx.limiter.acquire(key, self.rate_limit(call_class))
+
+    async def with_retry(self, operation: Callable[[], Awaitable[T]], what: str,
+                         min_delay_for: Callable[[VendorError], float] = lambda _e: 0.0) -> T:
+        def report(exc: VendorError, attempt: int, delay: float) -> None:
+            self.ctx.events(f"{what}: {exc.code} (transient), retry {attempt} in {delay:.1f}s")
+
+        kwargs: dict[str, Any] = {"on_retry": report, "min_delay_for": min_delay_for}
+        if self.ctx.sleep is not None:
+            kwargs["sleep"] = self.ctx.sleep
+        return await call_with_retry(operation, self.ctx.retry, **kwargs)
+
+    async def send(self, action: str, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        """Make one HTTP exchange, turning transport failures into transient VendorErrors."""
+        try:
+            return await request()
+        except httpx.TimeoutException as exc:
+            raise VendorUnavailable(self.vendor, "Timeout", f"no answer from {self.ctx.endpoint} in time",
+                                    action=action) from exc
+        except httpx.TransportError as exc:
+            raise VendorUnavailable(self.vendor, "ConnectionError",
+                                    f"cannot reach {self.ctx.endpoint}: {exc.__class__.__name__}",
+                                    action=action) from exc
+
+    def unsupported(self, operation: str, kind: str) -> VendorError:
+        return VendorError(self.vendor, "Unsupported", f"{self.vendor} has no {operation} for {kind}",
+                           transient=False, action=operation)
+
+    async def pause(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
+        raise self.unsupported("pause", kind)
+
+    async def resume(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
+        raise self.unsupported("resume", kind)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def stable_suffix(*parts: str, length: int = 8) -> str:
+    """A short hash that ties a vendor id to its inputs (app, resource name) deterministically."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]

@@ -1,0 +1,24 @@
+"""State backends. `open_state(url)` picks one from a URL: `sqlite:///relative/path.db`,
+`sqlite:////absolute/path.db`, or a bare file path (SQLite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.errors import StateError
+from reconciler.state.base import LockInfo, StateStore, locked
+from reconciler.state.sqlite import SqliteState
+
+DEFAULT_STATE_URL = "sqlite:///.reconciler/state.db"
+
+
+def open_state(url: str = DEFAULT_STATE_URL) -> StateStore:
+    if url.startswith("sqlite:///"):
+        return SqliteState(Path(url.removeprefix("sqlite:///")))
+    if "://" not in url:
+        return SqliteState(Path(url))
+    scheme = url.split("://", 1)[0]
+    raise StateError(f"unsupported state URL scheme {scheme!r}; use sqlite:///path/to/state.db")
+
+
+__all__ = ["DEFAULT_STATE_URL", "LockInfo", "StateStore", "locked", "open_state"]

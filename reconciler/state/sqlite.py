@@ -1,0 +1,236 @@
+"""SQLite state: one file, safe for several processes on one machine (WAL, BEGIN IMMEDIATE)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import LockHeldError, StateError
+from reconciler.records import Intent, ResourceRecord
+from reconciler.state.base import LockInfo, utc_now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (
+    address TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    handles TEXT NOT NULL DEFAULT '{}',
+    generation INTEGER NOT NULL DEFAULT 0,
+    last_applied TEXT,
+    lifecycle TEXT NOT NULL DEFAULT 'inactive',
+    deletion_policy TEXT NOT NULL DEFAULT 'Delete',
+    intent TEXT,
+    serial INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS lock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL, purpose TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sequences (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('serial', '0');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
+"""
+
+
+class SqliteState:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot open state database {self.path}: {exc}") from exc
+
+    # -- reading -------------------------------------------------------------------------------
+    def serial(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
+        return int(row[0])
+
+    def records(self) -> dict[str, ResourceRecord]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM resources ORDER BY address").fetchall()
+        return {row[0]: _record(row) for row in rows}
+
+    def get(self, address: str) -> ResourceRecord | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
+        return _record(row) if row else None
+
+    # -- writing -------------------------------------------------------------------------------
+    def _transaction(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Run one write in its own transaction and bump the store's serial with it.
+
+        In `params`, `_SERIAL` and `_NOW` stand for the new serial and the current time.
+        """
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                serial = self.serial() + 1
+                self._db.execute("UPDATE meta SET value=? WHERE key='serial'", (str(serial),))
+                self._db.execute(sql, tuple(serial if p is _SERIAL else utc_now() if p is _NOW else p for p in params))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state database {self.path}: {exc}") from exc
+
+    def record_intent(self, record: ResourceRecord, intent: Intent) -> None:
+        self._transaction(
+            """INSERT INTO resources (address, kind, name, provider, vendor, handles, generation, last_applied,
+                   lifecycle, deletion_policy, intent, serial, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(address) DO UPDATE SET intent=excluded.intent, serial=excluded.serial,
+                   updated_at=excluded.updated_at""",
+            (
+                record.address, record.kind, record.name, record.provider, record.vendor,
+                json.dumps(dict(record.handles)), record.generation,
+                json.dumps(record.last_applied) if record.last_applied is not None else None,
+                record.lifecycle, record.deletion_policy, json.dumps(_intent_data(intent)), _SERIAL, _NOW,
+            ),
+        )
+
+    def save_handles(self, address: str, handles: Mapping[str, str]) -> None:
+        row = self._db.execute("SELECT intent FROM resources WHERE address=?", (address,)).fetchone()
+        if row is None or row[0] is None:
+            raise StateError(f"no operation in progress for {address}")
+        intent = json.loads(row[0])
+        intent["handles"] = {**intent["handles"], **handles}
+        self._transaction(
+            "UPDATE resources SET intent=?, serial=?, updated_at=? WHERE address=?",
+            (json.dumps(intent), _SERIAL, _NOW, address),
+        )
+
+    def record_outcome(
+        self,
+        address: str,
+        *,
+        handles: Mapping[str, str],
+        generation: int,
+        last_applied: Mapping[str, Any] | None,
+        lifecycle: str,
+        deletion_policy: str = "Delete",
+    ) -> None:
+        self._transaction(
+            """UPDATE resources SET handles=?, generation=?, last_applied=?, lifecycle=?, deletion_policy=?,
+                   intent=NULL, serial=?, updated_at=? WHERE address=?""",
+            (json.dumps(dict(handles)), generation,
+             json.dumps(last_applied) if last_applied is not None else None, lifecycle, deletion_policy,
+             _SERIAL, _NOW, address),
+        )
+
+    def clear_intent(self, address: str) -> None:
+        self._transaction("UPDATE resources SET intent=NULL, serial=?, updated_at=? WHERE address=?",
+                          (_SERIAL, _NOW, address))
+
+    def forget(self, address: str) -> None:
+        self._transaction("DELETE FROM resources WHERE address=?", (address,))
+
+    def next_sequence(self, scope: str, floor: int) -> int:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT value FROM sequences WHERE scope=?", (scope,)).fetchone()
+                value = max(floor, (row[0] + 1) if row else floor)
+                self._db.execute(
+                    "INSERT INTO sequences (scope, value) VALUES (?, ?) "
+                    "ON CONFLICT(scope) DO UPDATE SET value=excluded.value",
+                    (scope, value),
+                )
+                self._db.execute("COMMIT")
+                return value
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state database {self.path}: {exc}") from exc
+
+    # -- locking -------------------------------------------------------------------------------
+    def acquire_lock(self, info: LockInfo) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                holder = self.lock_holder()
+                if holder is not None and not _is_dead_local(holder):
+                    self._db.execute("ROLLBACK")
+                    raise LockHeldError(str(holder))
+                self._db.execute("DELETE FROM lock")
+                self._db.execute(
+                    "INSERT INTO lock (id, pid, host, since, purpose) VALUES (1, ?, ?, ?, ?)",
+                    (info.pid, info.host, info.since, info.purpose),
+                )
+                self._db.execute("COMMIT")
+            except LockHeldError:
+                raise
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot lock state database {self.path}: {exc}") from exc
+
+    def release_lock(self, info: LockInfo) -> None:
+        self._db.execute("DELETE FROM lock WHERE pid=? AND host=?", (info.pid, info.host))
+
+    def lock_holder(self) -> LockInfo | None:
+        row = self._db.execute("SELECT pid, host, since, purpose FROM lock WHERE id=1").fetchone()
+        return LockInfo(int(row[0]), row[1], row[2], row[3]) if row else None
+
+    def force_unlock(self) -> LockInfo | None:
+        holder = self.lock_holder()
+        self._db.execute("DELETE FROM lock")
+        return holder
+
+    def close(self) -> None:
+        self._db.close()
+
+
+_SERIAL = object()  # placeholder: the serial of the write being made
+_NOW = object()  # placeholder: the time of the write being made
+
+_COLUMNS = ("address, kind, name, provider, vendor, handles, generation, last_applied, lifecycle, "
+            "deletion_policy, intent, serial, updated_at")
+
+
+def _record(row: tuple[Any, ...]) -> ResourceRecord:
+    intent = None
+    if row[10]:
+        data = json.loads(row[10])
+        intent = Intent(data["operation"], data["handles"], data.get("spec"), data["lifecycle"],
+                        int(data["generation"]), data["started_at"])
+    return ResourceRecord(
+        address=row[0], kind=row[1], name=row[2], provider=row[3], vendor=row[4],
+        handles=json.loads(row[5]), generation=int(row[6]),
+        last_applied=json.loads(row[7]) if row[7] else None, lifecycle=row[8], deletion_policy=row[9],
+        intent=intent, serial=int(row[11]), updated_at=row[12],
+    )
+
+
+def _intent_data(intent: Intent) -> dict[str, Any]:
+    return {
+        "operation": intent.operation, "handles": dict(intent.handles), "spec": intent.spec,
+        "lifecycle": intent.lifecycle, "generation": intent.generation, "started_at": intent.started_at,
+    }
+
+
+def _is_dead_local(holder: LockInfo) -> bool:
+    """A lock left by a process of this machine that no longer exists can be taken over safely."""
+    if holder.host != socket.gethostname():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
