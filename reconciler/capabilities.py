@@ -29,6 +29,13 @@ DEFAULT = KindCapabilities()
 
 CAPABILITIES: dict[tuple[str, str], KindCapabilities] = {
     ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout"}),
+    ("anyrtc", "Recording"): KindCapabilities(
+        update_groups={"subscribe": "update-subscriptions", "layout": "update-layout"},
+        start_verb="start-recording", stop_verb="stop-recording",
+    ),
+    ("zego", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "output": "update-output"}),
+    ("zego", "StreamRule"): KindCapabilities(start_verb="ban", stop_verb="resume", deactivate_is_resume=True),
+    ("tencent", "MixTask"): KindCapabilities(update_groups={"layout": "set-mix-stream"}, resume_on_token=True),
 }
 
 

@@ -159,6 +159,8 @@ class VendorEmulator(ABC):
     vendor: ClassVar[str] = ""
     # built-in accounts used when no --accounts file is given; printed by `reconciler emulator`
     DEMO_ACCOUNTS: ClassVar[list[dict[str, Any]]] = []
+    # environment variables the shipped examples read, set to the first demo account's credentials
+    DEMO_ENV: ClassVar[dict[str, str]] = {}
     # action (or call class) -> (calls, window seconds): the vendor's documented limits
     DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {}
 

@@ -3,7 +3,18 @@
 Importing this package registers every kind and rule.
 """
 
-from reconciler.model import layout, mixtask, provider, rules, rules_aliyun  # noqa: F401  (registration)
+from reconciler.model import (  # noqa: F401  (importing registers the kinds and rules)
+    layout,
+    mixtask,
+    provider,
+    recording,
+    rules,
+    rules_aliyun,
+    rules_anyrtc,
+    rules_tencent,
+    rules_zego,
+    streamrule,
+)
 from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.manifest import ManifestSet, Resource, load_manifests
 

@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the vendor work that owns this kind or rule set."""
