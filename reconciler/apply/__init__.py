@@ -1,0 +1,1 @@
+"""Apply: refresh live state, resolve interrupted writes, execute a plan against the vendors."""

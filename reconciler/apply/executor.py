@@ -1,0 +1,217 @@
+"""Executing a Plan: every vendor write bracketed by an intent and an outcome in the state store.
+
+Changes to different resources are independent and run concurrently (bounded by `concurrency`);
+how fast calls reach one vendor credential is decided by the providers' token buckets, seeded from
+the vendor's documented limits, so a large apply is paced rather than throttled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.capabilities import capabilities
+from reconciler.errors import ReconcilerError, VendorError
+from reconciler.plan.types import Action, Change, Plan
+from reconciler.providers.base import Provider
+from reconciler.records import Intent, Observation, ResourceRecord
+from reconciler.secrets import REDACTOR
+from reconciler.state.base import StateStore, utc_now
+
+DEFAULT_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    address: str
+    verb: str
+    ok: bool
+    message: str = ""
+    handles: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyResult:
+    results: list[ChangeResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ChangeResult]:
+        return [r for r in self.results if not r.ok]
+
+
+ApplyEvents = Callable[[ChangeResult], None]
+
+
+async def execute_plan(
+    plan: Plan,
+    store: StateStore,
+    providers: Mapping[str, Provider],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_result: ApplyEvents = lambda _r: None,
+) -> ApplyResult:
+    result = ApplyResult()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(change: Change) -> None:
+        async with gate:
+            try:
+                handles = await _execute(change, store, providers)
+                outcome = ChangeResult(change.address, change.display_action, True, "done", handles)
+            except ReconcilerError as exc:
+                outcome = ChangeResult(change.address, change.display_action, False, REDACTOR(str(exc)))
+        result.results.append(outcome)
+        on_result(outcome)
+
+    await asyncio.gather(*(run(c) for c in plan.pending()))
+    result.results.sort(key=lambda r: r.address)
+    return result
+
+
+def _record_for(change: Change, store: StateStore) -> ResourceRecord:
+    return store.get(change.address) or ResourceRecord(
+        address=change.address, kind=change.kind, name=change.name, provider=change.provider,
+        vendor=change.vendor, deletion_policy=change.deletion_policy,
+    )
+
+
+def _provider(change: Change, providers: Mapping[str, Provider]) -> Provider:
+    provider = providers.get(change.provider)
+    if provider is None:
+        raise ReconcilerError(
+            f"{change.address}: Provider/{change.provider} is not in the manifests; add it back to manage this job"
+        )
+    return provider
+
+
+async def _execute(change: Change, store: StateStore, providers: Mapping[str, Provider]) -> Mapping[str, str]:
+    if change.action is Action.FORGET:
+        store.forget(change.address)
+        return {}
+    provider = _provider(change, providers)
+    record = _record_for(change, store)
+    if change.action is Action.CREATE:
+        return await _start(change, record, store, provider)
+    if change.action is Action.REPLACE:
+        await _stop(change, record, store, provider, forget=False)
+        return await _start(change, _record_for(change, store), store, provider)
+    if change.action is Action.STOP:
+        await _stop(change, record, store, provider, forget=change.orphan)
+        return {}
+    if change.action is Action.UPDATE:
+        return await _update(change, record, store, provider)
+    if change.action in (Action.RESUME, Action.PAUSE):
+        return await _lifecycle(change, record, store, provider)
+    raise ReconcilerError(f"{change.address}: nothing to do for action {change.action.value}")
+
+
+def _intent(operation: str, change: Change, handles: Mapping[str, str], spec: Mapping[str, Any] | None,
+            lifecycle: str, generation: int) -> Intent:
+    return Intent(operation, dict(handles), spec, lifecycle, generation, utc_now())
+
+
+async def _start(change: Change, record: ResourceRecord, store: StateStore, provider: Provider) -> Mapping[str, str]:
+    assert change.after is not None
+    spec = dict(change.after)
+    handles = provider.new_handles(change.kind, change.name, spec, change.generation)
+    store.record_intent(record, _intent("create", change, handles, spec, change.lifecycle, change.generation))
+    learnt: dict[str, str] = dict(handles)
+
+    def save(more: Mapping[str, str]) -> None:
+        learnt.update(more)
+        store.save_handles(change.address, more)
+
+    try:
+        final = dict(await provider.start(change.kind, handles, spec, save))
+    except VendorError as exc:
+        observed = await _observe_quietly(provider, change.kind, learnt, spec)
+        if observed is None:
+            # keep the intent: the next run asks the vendor before anything is started again
+            raise ReconcilerError(
+                f"{change.address}: start failed ({exc}) and the vendor cannot tell whether the job exists; "
+                "the next plan or apply will ask it first, so re-running is safe"
+            ) from exc
+        if not observed.running:
+            store.clear_intent(change.address)
+            raise
+        final = {**learnt, **observed.handles}  # the start went through although its answer was lost
+    if change.lifecycle == "paused":
+        await provider.pause(change.kind, final, spec)
+    store.record_outcome(change.address, handles=final, generation=change.generation, last_applied=spec,
+                         lifecycle=change.lifecycle, deletion_policy=change.deletion_policy)
+    return final
+
+
+async def _stop(change: Change, record: ResourceRecord, store: StateStore, provider: Provider, *,
+                forget: bool) -> None:
+    handles = dict(record.handles or change.handles)
+    store.record_intent(record, _intent("stop", change, handles, record.last_applied, "inactive", record.generation))
+    try:
+        await provider.stop(change.kind, handles, record.last_applied)
+    except VendorError:
+        store.clear_intent(change.address)
+        raise
+    if forget:
+        store.forget(change.address)
+    else:
+        store.record_outcome(change.address, handles=handles, generation=record.generation,
+                             last_applied=record.last_applied, lifecycle="inactive",
+                             deletion_policy=record.deletion_policy)
+
+
+async def _update(change: Change, record: ResourceRecord, store: StateStore, provider: Provider) -> Mapping[str, str]:
+    assert change.after is not None
+    spec = dict(change.after)
+    handles = dict(record.handles or change.handles)
+    store.record_intent(record, _intent("update", change, handles, spec, change.lifecycle, record.generation))
+    try:
+        handles = {**handles, **(await provider.update(change.kind, handles, spec, change.update_groups) or {})}
+        if change.lifecycle != record.lifecycle:
+            if change.lifecycle == "paused":
+                await provider.pause(change.kind, handles, spec)
+            elif change.lifecycle == "active" and record.lifecycle == "paused":
+                await provider.resume(change.kind, handles, spec)
+    except VendorError:
+        store.clear_intent(change.address)
+        raise
+    store.record_outcome(change.address, handles=handles, generation=record.generation, last_applied=spec,
+                         lifecycle=change.lifecycle, deletion_policy=change.deletion_policy)
+    return handles
+
+
+async def _lifecycle(change: Change, record: ResourceRecord, store: StateStore, provider: Provider) -> Mapping[str, str]:
+    caps = capabilities(change.vendor, change.kind)
+    handles = dict(record.handles or change.handles)
+    spec = dict(change.after) if change.after is not None else record.last_applied
+    operation = change.action.value
+    if change.action is Action.RESUME and caps.deactivate_is_resume:
+        lifecycle = "inactive"  # lifting a ban
+    elif change.action is Action.PAUSE:
+        lifecycle = "paused"
+    else:
+        lifecycle = change.lifecycle or "active"
+    store.record_intent(record, _intent(operation, change, handles, spec, lifecycle, record.generation))
+    try:
+        if change.action is Action.PAUSE:
+            await provider.pause(change.kind, handles, spec)
+        else:
+            await provider.resume(change.kind, handles, spec)
+    except VendorError:
+        store.clear_intent(change.address)
+        raise
+    if change.orphan:
+        store.forget(change.address)
+    else:
+        store.record_outcome(change.address, handles=handles, generation=record.generation, last_applied=spec,
+                             lifecycle=lifecycle, deletion_policy=change.deletion_policy)
+    return handles
+
+
+async def _observe_quietly(provider: Provider, kind: str, handles: Mapping[str, str],
+                           spec: Mapping[str, Any]) -> Observation | None:
+    try:
+        return await provider.observe(kind, handles, spec)
+    except VendorError:
+        return None

@@ -1,0 +1,62 @@
+"""The `reconciler` command line: a thin layer that turns arguments into workflow calls.
+
+Exit codes are decided here and nowhere else:
+    0  success; for `plan --detailed-exitcode`: no changes
+    1  any error: invalid manifests, vendor errors, lock held, usage errors, a failed change
+    2  `plan --detailed-exitcode` only: changes are present
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from reconciler import __version__
+from reconciler.commands import demo, emulator, plan_apply, state
+from reconciler.errors import ManifestErrors, ReconcilerError
+from reconciler.secrets import REDACTOR
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reconciler")
+def cli() -> None:
+    """Plan and apply RTC vendors' cloud mix tasks, layouts, recordings and stream rules from YAML manifests."""
+
+
+cli.add_command(plan_apply.validate_command)
+cli.add_command(plan_apply.plan_command)
+cli.add_command(plan_apply.apply_command)
+cli.add_command(emulator.emulator_command)
+cli.add_command(state.state_group)
+cli.add_command(demo.demo_command)
+
+
+def _error(message: str) -> None:
+    click.echo(REDACTOR(message), err=True)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI and map every outcome to one of the documented exit codes."""
+    try:
+        code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+    except ManifestErrors as exc:
+        for error in exc.errors:
+            _error(str(error))
+        _error(f"error: {len(exc.errors)} problem(s) in the manifests; nothing was sent to any vendor")
+        sys.exit(EXIT_ERROR)
+    except ReconcilerError as exc:
+        _error(f"error: {exc}")
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        _error("aborted")
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)  # usage errors are errors (1), never confused with "changes present" (2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

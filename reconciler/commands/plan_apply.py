@@ -1,0 +1,112 @@
+"""`validate`, `plan` and `apply`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.commands.options import (
+    build_connection_options,
+    connection_options,
+    open_store,
+    paths_argument,
+    state_option,
+)
+from reconciler.plan.planner import PlanOptions
+from reconciler.plan.serialize import plan_to_dict
+from reconciler.plan.types import Plan
+from reconciler.render.text import render_plan, render_result, summary_line
+from reconciler.workflow import apply_manifests, plan_manifests, validate
+
+
+def _targets(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(values)
+
+
+@click.command("validate")
+@paths_argument
+def validate_command(paths: tuple[Path, ...]) -> int:
+    """Check manifests (schema, references, vendor rules) without any network call."""
+    manifests = validate(paths)
+    counts: dict[str, int] = {}
+    for kind, _ in manifests.resources:
+        counts[kind] = counts.get(kind, 0) + 1
+    listing = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    click.echo(f"valid: {len(manifests.files)} file(s), {listing}")
+    return 0
+
+
+def print_plan(plan: Plan, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(plan_to_dict(plan), indent=2, sort_keys=False))
+    else:
+        render_plan(plan, sys.stdout)
+
+
+@click.command("plan")
+@paths_argument
+@state_option
+@connection_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
+@click.option("--prune", is_flag=True, help="Plan to stop resources that left the manifests (orphans).")
+@click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Plan only these resources.")
+def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
+                 allowed_endpoints: tuple[str, ...], fmt: str, detailed_exitcode: bool, prune: bool,
+                 targets: tuple[str, ...]) -> int:
+    """Show what apply would change, after asking the vendors what runs now."""
+    store = open_store(state_url)
+    try:
+        outcome = asyncio.run(plan_manifests(
+            paths, store, build_connection_options(endpoints_file, allowed_endpoints),
+            PlanOptions(prune=prune, targets=_targets(targets)),
+        ))
+    finally:
+        store.close()
+    print_plan(outcome.plan, fmt)
+    if detailed_exitcode and outcome.plan.has_changes:
+        return 2
+    return 0
+
+
+@click.command("apply")
+@paths_argument
+@state_option
+@connection_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--prune", is_flag=True, help="Stop resources that left the manifests (orphans).")
+@click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Apply only these resources.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Changes in flight at once; vendor rate limits pace the calls regardless.")
+def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
+                  allowed_endpoints: tuple[str, ...], auto_approve: bool, prune: bool, targets: tuple[str, ...],
+                  concurrency: int) -> int:
+    """Plan, confirm, and make the vendors match the manifests."""
+    def confirm(plan: Plan) -> bool:
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise click.UsageError("apply needs confirmation: run it in a terminal or pass --auto-approve")
+        return click.confirm(f"Apply these changes? ({summary_line(plan)})", default=False)
+
+    store = open_store(state_url)
+    try:
+        outcome = asyncio.run(apply_manifests(
+            paths, store, build_connection_options(endpoints_file, allowed_endpoints),
+            PlanOptions(prune=prune, targets=_targets(targets)),
+            confirm=confirm, on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency,
+        ))
+    finally:
+        store.close()
+    for message in outcome.recovered:
+        click.echo(f"recovered: {message}")
+    if outcome.result is None:
+        if outcome.plan.has_changes:
+            click.echo("Nothing applied.")
+        return 0
+    render_result(outcome.result, sys.stdout)
+    return 1 if outcome.result.failed else 0

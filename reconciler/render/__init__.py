@@ -1,0 +1,1 @@
+"""Rendering plans and results for people (text) and machines (JSON)."""

@@ -1,0 +1,110 @@
+"""The plan as people read it in a terminal or CI log: grouped by provider, one symbol per action,
+changed fields before -> after, reasons, and a one-line summary. Colour only on a TTY without NO_COLOR."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import IO, Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.apply.executor import ApplyResult
+from reconciler.plan.types import Action, Change, Plan
+
+SYMBOLS: dict[Action, tuple[str, str]] = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.STOP: ("-", "red"),
+    Action.RESUME: (">", "cyan"),
+    Action.PAUSE: ("|", "cyan"),
+    Action.REPLACE: ("-/+", "magenta"),
+    Action.FORGET: ("x", "red"),
+    Action.NOOP: ("=", "dim"),
+}
+
+
+def console(stream: IO[str] | None = None) -> Console:
+    return Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    line = (f"{s['start']} to start, {s['update']} to update, {s['stop']} to stop, {s['resume']} to resume, "
+            f"{s['unchanged']} unchanged")
+    extras = [f"{s[k]} to {k}" for k in ("replace", "pause", "forget") if s[k]]
+    if s["orphaned"]:
+        extras.append(f"{s['orphaned']} orphaned (apply --prune to remove)")
+    return line + (", " + ", ".join(extras) if extras else "")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, sort_keys=True)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def _created_fields(after: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for key in sorted(after):
+        value = after[key]
+        if key == "layout" and isinstance(value, Mapping):
+            canvas = value.get("canvas", {})
+            lines.append(f"layout: {value.get('name')} ({len(value.get('panes', []))} panes, "
+                         f"{canvas.get('width')}x{canvas.get('height')})")
+        elif isinstance(value, Mapping):
+            lines.extend(f"{key}.{k}: {_value(v)}" for k, v in sorted(value.items()))
+        else:
+            lines.append(f"{key}: {_value(value)}")
+    return lines
+
+
+def render_change(out: Console, change: Change, *, verbose: bool) -> None:
+    symbol, colour = SYMBOLS[change.action]
+    label = "orphan" if change.orphan and change.action is Action.NOOP else (
+        "unchanged" if change.action is Action.NOOP else change.display_action)
+    if change.action is Action.NOOP and not change.orphan and not verbose:
+        return
+    flags = " [bold red](drift)[/]" if change.drift else ""
+    out.print(f"  [{colour}]{escape(symbol)} {escape(change.address)}[/]  {escape(label)}{flags}")
+    for reason in change.reasons:
+        out.print(f"      [dim]{escape(reason)}[/]")
+    if change.action is Action.CREATE and change.after is not None:
+        for line in _created_fields(change.after):
+            out.print(f"      {escape(line)}")
+    else:
+        for field in change.fields:
+            out.print(f"      {escape(field.path)}: {escape(_value(field.before))} -> {escape(_value(field.after))}")
+
+
+def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = False) -> None:
+    out = console(stream)
+    for warning in plan.warnings:
+        out.print(f"[yellow]note:[/] {escape(warning)}")
+    by_provider: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        by_provider.setdefault(f"{change.vendor} · Provider/{change.provider}", []).append(change)
+    shown = False
+    for group in sorted(by_provider):
+        changes = by_provider[group]
+        if not verbose and not any(c.action.writes or c.orphan for c in changes):
+            continue
+        out.print(f"[bold]{escape(group)}[/]")
+        for change in changes:
+            render_change(out, change, verbose=verbose)
+        shown = True
+    if not plan.has_changes and not any(c.orphan for c in plan.changes):
+        out.print("No changes. The vendors match the manifests." if not shown else "No changes.")
+    out.print(f"[bold]Plan:[/] {escape(summary_line(plan))}")
+
+
+def render_result(result: ApplyResult, stream: IO[str] | None = None) -> None:
+    out = console(stream)
+    for item in result.results:
+        mark = "[green]ok[/]" if item.ok else "[red]FAILED[/]"
+        detail = "" if item.ok else f": {escape(item.message)}"
+        out.print(f"  {mark} {escape(item.address)} {escape(item.verb)}{detail}")
+    failed = len(result.failed)
+    out.print(f"[bold]Apply:[/] {len(result.results) - failed} succeeded, {failed} failed")
