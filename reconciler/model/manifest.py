@@ -162,6 +162,7 @@ def _check_credentials(spec: ProviderSpec, smap: SourceMap, label: str) -> list[
                     f"missing credential {name!r} for vendor {spec.vendor}; "
                     f"expected {', '.join(wanted)} as {{env: NAME}} or {{file: PATH}}",
                     resource=label,
+                    key=True,
                 )
             )
     for name in spec.credentials:
@@ -182,7 +183,15 @@ def _translate(
     exc: ValidationError, model: type[BaseModel], prefix: FieldPath, smap: SourceMap, label: str
 ) -> list[ManifestError]:
     out = []
+    misspelt: set[FieldPath] = set()  # "missing x" is noise when the same mapping has a near-miss of x
     for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            for guess in difflib.get_close_matches(str(loc[-1]), _allowed_fields(model, loc[:-1]), n=1, cutoff=0.6):
+                misspelt.add((*loc[:-1], guess))
+    for err in exc.errors():
+        if err["type"] == "missing" and tuple(err["loc"]) in misspelt:
+            continue
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
         path = (*prefix, *loc)
         kind = err["type"]
@@ -192,7 +201,7 @@ def _translate(
             expected = f"; expected one of: {', '.join(sorted(allowed))}" if allowed and not hint else ""
             out.append(smap.error(path, f"unknown field {loc[-1]!r}{hint}{expected}", resource=label, key=True))
         elif kind == "missing":
-            out.append(smap.error(path[:-1], f"missing required field {path[-1]!r}", resource=label))
+            out.append(smap.error(path[:-1], f"missing required field {path[-1]!r}", resource=label, key=True))
         else:
             out.append(smap.error(path, _message(err), resource=label))
     return out
