@@ -33,9 +33,14 @@ CAPABILITIES: dict[tuple[str, str], KindCapabilities] = {
         update_groups={"subscribe": "update-subscriptions", "layout": "update-layout"},
         start_verb="start-recording", stop_verb="stop-recording",
     ),
-    ("zego", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "output": "update-output"}),
+    # StartMix updates a mix in place by TaskId; ZEGO mixes ignore the room, so `channel` is bookkeeping
+    ("zego", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "output": "update-output"},
+                                          ignored=frozenset({"channel"})),
     ("zego", "StreamRule"): KindCapabilities(start_verb="ban", stop_verb="resume", deactivate_is_resume=True),
-    ("tencent", "MixTask"): KindCapabilities(update_groups={"layout": "set-mix-stream"}, resume_on_token=True),
+    # set_mix_stream sets layout and VideoEncode of a room's mix; there is no stop call: "stop" hands the
+    # room back to Tencent's nine-grid
+    ("tencent", "MixTask"): KindCapabilities(update_groups={"layout": "set-mix-stream", "output": "set-video-encode"},
+                                             resume_on_token=True, stop_verb="reset-to-grid"),
 }
 
 

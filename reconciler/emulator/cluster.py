@@ -15,6 +15,8 @@ from reconciler.emulator.base import EmulatorServer, VendorEmulator
 
 EMULATORS: dict[str, str] = {
     "aliyun": "reconciler.emulator.aliyun:AliyunEmulator",
+    "tencent": "reconciler.emulator.tencent:TencentEmulator",
+    "zego": "reconciler.emulator.zego:ZegoEmulator",
 }
 
 

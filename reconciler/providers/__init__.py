@@ -11,6 +11,8 @@ from typing import Any
 
 PROVIDERS: dict[str, str] = {
     "aliyun": "reconciler.providers.aliyun:AliyunProvider",
+    "tencent": "reconciler.providers.tencent:TencentProvider",
+    "zego": "reconciler.providers.zego:ZegoProvider",
 }
 
 
