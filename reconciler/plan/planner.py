@@ -7,7 +7,8 @@ The rules, per managed resource:
 - it runs and fields differ -> update when every changed key is an update group of the vendor,
   otherwise replace with the reason; then pause/resume for lifecycle changes;
 - in state but not in the manifests -> an orphan: shown always, stopped (or forgotten, for
-  `deletionPolicy: Retain` and for jobs that no longer run) only with prune.
+  `deletionPolicy: Retain` and for jobs that no longer run) only with prune, and never when the
+  prune guard (plan/guard.py) holds them back without `allow_empty`.
 Vendors that cannot report a field are compared against the last applied value, as Terraform does.
 """
 
@@ -22,6 +23,7 @@ from deepdiff import DeepDiff
 
 from reconciler.capabilities import KindCapabilities, capabilities
 from reconciler.model.desired import DesiredResource
+from reconciler.plan.guard import prune_guard
 from reconciler.plan.types import Action, Change, FieldChange, Plan
 from reconciler.records import Observation, ResourceRecord
 
@@ -30,6 +32,7 @@ from reconciler.records import Observation, ResourceRecord
 class PlanOptions:
     prune: bool = False
     targets: frozenset[str] = frozenset()  # addresses; empty = everything
+    allow_empty: bool = False  # let prune act although a provider (or every provider) lost all its resources
 
 
 def make_plan(
@@ -45,6 +48,7 @@ def make_plan(
 ) -> Plan:
     changes: list[Change] = []
     wanted = {d.address: d for d in desired}
+    guard = prune_guard(wanted.values(), records, prune=options.prune, allow_empty=options.allow_empty)
     for address in sorted(wanted):
         if options.targets and address not in options.targets:
             continue
@@ -53,14 +57,16 @@ def make_plan(
     for address in sorted(set(records) - set(wanted)):
         if options.targets and address not in options.targets:
             continue
-        changes.append(plan_orphan(records[address], observations.get(address), prune=options.prune))
+        guarded = guard.blocks(records[address])
+        changes.append(plan_orphan(records[address], observations.get(address), prune=options.prune and not guarded,
+                                   guarded=guarded))
     return Plan(
         changes=tuple(changes),
         state_serial=state_serial,
         manifest_fingerprint=manifest_fingerprint,
         created_at=created_at,
         prune=options.prune,
-        warnings=warnings,
+        warnings=warnings + guard.warnings,
     )
 
 
@@ -176,7 +182,8 @@ def plan_resource(
     return Change(action=Action.NOOP, **base)  # type: ignore[arg-type]
 
 
-def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prune: bool) -> Change:
+def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prune: bool,
+                guarded: bool = False) -> Change:
     caps = capabilities(record.vendor, record.kind)
     live = live_status(record, observation)
     base = dict(
@@ -197,9 +204,13 @@ def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prun
         what = "stopped" if live != "inactive" else "forgotten"
         if record.deletion_policy == "Retain":
             what = "forgotten (deletionPolicy: Retain keeps it running)"
+        reason = f"removed from the manifests; `apply --prune` would have it {what}"
+        if guarded:
+            reason = ("removed from the manifests; kept by the prune guard "
+                      f"(`--prune --allow-empty` would have it {what})")
         return Change(
             action=Action.NOOP,
-            reasons=(f"removed from the manifests; `apply --prune` would have it {what}",),
+            reasons=(reason,),
             **base,  # type: ignore[arg-type]
         )
     if record.deletion_policy == "Retain" or live == "inactive":

@@ -107,7 +107,7 @@ def test_orphans_shown_without_prune_and_stopped_or_forgotten_with_it() -> None:
     assert not plan.has_changes
     assert plan.summary()["orphaned"] == 3
     pruned = make_plan([], records, observations, state_serial=3, manifest_fingerprint="f", created_at="t",
-                       options=PlanOptions(prune=True))
+                       options=PlanOptions(prune=True, allow_empty=True))
     assert [(c.address, c.action) for c in pruned.changes] == [
         ("MixTask/dead", Action.FORGET), ("MixTask/kept", Action.FORGET), ("MixTask/old", Action.STOP)]
 

@@ -1,0 +1,220 @@
+"""The plan as a pull-request comment: a summary table, one collapsible section per resource, and a
+picture of the layout before and after every layout change.
+
+Pure: a Plan in, a list of markdown comment bodies out. GitHub refuses comments over 65,536
+characters, so the output is split into numbered parts of at most `limit` characters, never inside a
+resource's section; the summary table is continued (with its header repeated) in the next part.
+
+Pictures are SVG (render/svg.py). By default each is embedded as `<img src="data:image/svg+xml;base64,...">`:
+GitHub strips inline `<svg>` from comments, and some hosts strip data: images as well, so a
+`picture` callback can instead store each SVG somewhere and return its URL (the CLI's
+`--pictures-dir`/`--pictures-url`). Every image has alt text listing the panes, which is what people
+see where images are not shown. Values come from the plan, which holds secret references only.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.plan.types import Action, Change, Plan
+from reconciler.render.svg import can_draw, layout_svg
+from reconciler.render.text import summary_line
+
+COMMENT_LIMIT = 65_000  # GitHub's limit is 65,536 characters; keep room for a bot's own footer
+PART_SEPARATOR = "<!-- reconciler: next comment -->"  # between parts when printed to one stream
+VALUE_WIDTH = 120
+
+PictureSink = Callable[[str, str], str]  # (file stem, SVG text) -> URL for <img src>
+
+MARKS: dict[Action, str] = {
+    Action.CREATE: "+", Action.UPDATE: "~", Action.STOP: "-", Action.RESUME: ">", Action.PAUSE: "||",
+    Action.REPLACE: "-/+", Action.FORGET: "x", Action.NOOP: "=",
+}
+TABLE_HEAD = "| | Resource | Provider | Action | Why |\n| :-: | --- | --- | --- | --- |"
+
+
+def data_uri(_stem: str, svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+@dataclass(frozen=True)
+class _Item:
+    text: str
+    row: bool = False  # a row of the summary table
+
+
+def render_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT, picture: PictureSink = data_uri,
+                    title: str = "Reconciler plan") -> list[str]:
+    """The comment bodies, each at most `limit` characters (one unless the plan is large)."""
+    shown = _shown(plan)
+    intro = _intro(plan, shown)
+    items = [_Item(_row(c), row=True) for c in shown]
+    budget = limit - len(_heading(title, 999, 999)) - len(TABLE_HEAD) - 8
+    if budget < 500:
+        raise ValueError(f"a comment limit of {limit} characters is too small to render a plan")
+    items += [_Item(_section(c, picture, budget)) for c in shown]
+    parts = _pack([_Item(intro)] + items, budget)
+    total = len(parts)
+    return [f"{_heading(title, i + 1, total)}\n\n{body}\n" for i, body in enumerate(parts)]
+
+
+def _heading(title: str, number: int, total: int) -> str:
+    return f"### {title}" + (f" (part {number} of {total})" if total > 1 else "")
+
+
+def _shown(plan: Plan) -> list[Change]:
+    """Changes and orphans, grouped per provider; unchanged resources are only counted."""
+    picked = [c for c in plan.changes if c.action.writes or c.orphan]
+    return sorted(picked, key=lambda c: (c.vendor, c.provider, c.address))
+
+
+def _intro(plan: Plan, shown: list[Change]) -> str:
+    lines = [f"**Plan:** {_cell(summary_line(plan))}", ""]
+    meta = f"state serial {plan.state_serial} · manifests `{plan.manifest_fingerprint[:12] or 'none'}`"
+    lines.append(f"<sub>{meta} · made {_cell(plan.created_at)}</sub>")
+    for warning in plan.warnings:
+        lines += ["", f"> **Note:** {_cell(warning)}"]
+    if not shown:
+        lines += ["", "No changes. The vendors match the manifests."]
+    return "\n".join(lines)
+
+
+def _row(change: Change) -> str:
+    label = "orphan" if change.action is Action.NOOP else change.display_action
+    if change.drift:
+        label += " (drift)"
+    why = "; ".join(change.reasons)
+    return (f"| `{MARKS[change.action]}` | <code>{_cell(change.address)}</code> | "
+            f"{_cell(change.vendor)} · {_cell(change.provider)} | {_cell(label)} | {_cell(_cut(why, 160))} |")
+
+
+def _section(change: Change, picture: PictureSink, budget: int) -> str:
+    """One resource's <details>; pictures are dropped, then field rows, if it would not fit a comment."""
+    text = _section_text(change, picture, pictures=True, max_fields=None)
+    if len(text) <= budget:
+        return text
+    text = _section_text(change, picture, pictures=False, max_fields=None)
+    fields = len(change.fields)
+    while len(text) > budget and fields > 0:
+        fields = fields // 2
+        text = _section_text(change, picture, pictures=False, max_fields=fields)
+    return text
+
+
+def _section_text(change: Change, picture: PictureSink, *, pictures: bool, max_fields: int | None) -> str:
+    label = "orphan" if change.action is Action.NOOP else change.display_action
+    drift = " (drift)" if change.drift else ""
+    out = [f"<details><summary><code>{MARKS[change.action]}</code> <b>{_cell(change.address)}</b>: "
+           f"{_cell(label)}{drift}</summary>", ""]
+    out.append(f"*{_cell(change.vendor)} · Provider/{_cell(change.provider)}*"
+               + (f" · ids: {_cell(_ids(change.handles))}" if change.handles else ""))
+    out += [""] + [f"- {_cell(reason)}" for reason in change.reasons]
+    rows = _field_rows(change)
+    if rows:
+        kept = rows if max_fields is None else rows[:max_fields]
+        out += ["", "| Field | Before | After |", "| --- | --- | --- |", *kept]
+        if len(kept) < len(rows):
+            out.append(f"| ... | {len(rows) - len(kept)} more field(s) | see `reconciler show plan.json` |")
+    out += _pictures(change, picture) if pictures else []
+    if not pictures and _layout_changed(change):
+        out += ["", "*Layout pictures left out to keep this comment under the size limit.*"]
+    out += ["", "</details>"]
+    return "\n".join(out)
+
+
+def _field_rows(change: Change) -> list[str]:
+    if change.action is Action.CREATE and change.after is not None:
+        return [f"| <code>{_cell(k)}</code> | | {_value(v)} |" for k, v in sorted(change.after.items())]
+    return [f"| <code>{_cell(f.path)}</code> | {_value(f.before)} | {_value(f.after)} |" for f in change.fields]
+
+
+def _layout_of(spec: Mapping[str, Any] | None) -> Any:
+    return (spec or {}).get("layout")
+
+
+def _layout_changed(change: Change) -> bool:
+    if change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+        return False
+    after = _layout_of(change.after)
+    return can_draw(after) and (change.action is Action.CREATE or _layout_of(change.before) != after)
+
+
+def _pictures(change: Change, picture: PictureSink) -> list[str]:
+    if not _layout_changed(change):
+        return []
+    after = _layout_of(change.after)
+    before = _layout_of(change.before) if change.action is not Action.CREATE else None
+    stem = change.address.replace("/", "-")
+    right = _img(after, f"{stem}-after", "after", picture)
+    if change.action is Action.CREATE:
+        return ["", "| Layout |", "| :-: |", f"| {right} |"]
+    if can_draw(before):
+        left = _img(before, f"{stem}-before", "before", picture)
+    else:
+        left = "<i>not known: the vendor cannot report the live layout</i>"
+    return ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |"]
+
+
+def _img(layout: Mapping[str, Any], stem: str, when: str, picture: PictureSink) -> str:
+    name = str(layout.get("name") or "layout")
+    svg = layout_svg(layout, title=f"{name} ({when})")
+    canvas = layout["canvas"]
+    panes = ", ".join(f"{p.get('user') or 'next joiner'} at {_pct(p['x'])},{_pct(p['y'])} "
+                      f"{_pct(p['width'])}x{_pct(p['height'])}" for p in layout["panes"])
+    alt = f"{when}: {name} {canvas['width']}x{canvas['height']}: {panes}"
+    return f'<img src="{html.escape(picture(stem, svg))}" alt="{html.escape(_cut(alt, 400))}" width="320">'
+
+
+def _pct(value: Any) -> str:
+    return f"{float(value) * 100:g}%"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping) and can_draw(value):
+        canvas = value["canvas"]
+        brief = f"layout {value.get('name') or ''} ({len(value['panes'])} panes, {canvas['width']}x{canvas['height']})"
+        return _cell(brief.replace("  ", " "))
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return f"<code>{_cell(_cut(text, VALUE_WIDTH))}</code>"
+
+
+def _ids(handles: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(handles.items()))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _cell(text: str) -> str:
+    """Safe inside a table cell and inline HTML: no markup from data, no column breaks."""
+    return html.escape(str(text), quote=False).replace("|", "&#124;").replace("\n", " ")
+
+
+def _pack(items: list[_Item], budget: int) -> list[str]:
+    """Fill parts in order; a table row starting a part (or following text) re-opens the table."""
+    parts: list[list[str]] = [[]]
+    size = 0
+    in_table = False
+    for item in items:
+        piece = (TABLE_HEAD + "\n" + item.text) if item.row and not in_table else item.text
+        extra = len(piece) + (1 if item.row and in_table else 2)
+        if parts[-1] and size + extra > budget:
+            parts.append([])
+            size, in_table = 0, False
+            piece = TABLE_HEAD + "\n" + item.text if item.row else item.text
+            extra = len(piece) + 2
+        if item.row and in_table:
+            parts[-1][-1] += "\n" + piece
+        else:
+            parts[-1].append(piece)
+        size += extra
+        in_table = item.row
+    return ["\n\n".join(chunks) for chunks in parts]
