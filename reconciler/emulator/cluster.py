@@ -17,6 +17,7 @@ EMULATORS: dict[str, str] = {
     "aliyun": "reconciler.emulator.aliyun:AliyunEmulator",
     "tencent": "reconciler.emulator.tencent:TencentEmulator",
     "zego": "reconciler.emulator.zego:ZegoEmulator",
+    "anyrtc": "reconciler.emulator.anyrtc:AnyrtcEmulator",
 }
 
 

@@ -13,6 +13,7 @@ PROVIDERS: dict[str, str] = {
     "aliyun": "reconciler.providers.aliyun:AliyunProvider",
     "tencent": "reconciler.providers.tencent:TencentProvider",
     "zego": "reconciler.providers.zego:ZegoProvider",
+    "anyrtc": "reconciler.providers.anyrtc:AnyrtcProvider",
 }
 
 
