@@ -33,7 +33,12 @@ from reconciler.errors import (
     VendorRateLimited,
     VendorUnavailable,
 )
-from reconciler.providers.aliyun_signing import SIGNATURE_METHOD, SIGNATURE_VERSION, TIMESTAMP_FORMAT, signature
+from reconciler.providers.aliyun_signing import (
+    SIGNATURE_METHOD,
+    SIGNATURE_VERSION,
+    TIMESTAMP_FORMAT,
+    signature,
+)
 from reconciler.providers.base import BaseProvider, Handles, SaveHandles, stable_suffix
 from reconciler.ratelimit import RateLimit
 from reconciler.records import Observation
@@ -230,9 +235,9 @@ class AliyunProvider(BaseProvider):
         except VendorNotFound:
             return Observation("absent", f"no task {task_id} at Aliyun", handles=handles)
         status = body.get("Status")
-        meaning = STATUS_MEANINGS.get(status) if isinstance(status, int) else None
-        if meaning is None:
+        if not isinstance(status, int) or status not in STATUS_MEANINGS:
             return Observation("unknown", f"unexpected Status {status!r}", handles=handles)
+        meaning = STATUS_MEANINGS[status]
         detail = {0: meaning, 1: ""}.get(status, f"status {status}: {meaning}")
         return Observation("active" if status in (0, 1) else "inactive", detail, handles=handles)
 

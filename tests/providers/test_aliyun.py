@@ -12,7 +12,14 @@ import pytest
 from conftest import REPO, control
 
 from reconciler.emulator.cluster import EmulatorCluster
-from reconciler.errors import VendorAuthError, VendorConflict, VendorError, VendorNotFound, VendorRateLimited, VendorUnavailable
+from reconciler.errors import (
+    VendorAuthError,
+    VendorConflict,
+    VendorError,
+    VendorNotFound,
+    VendorRateLimited,
+    VendorUnavailable,
+)
 from reconciler.model import load_manifests
 from reconciler.model.provider import ProviderSpec
 from reconciler.providers.aliyun import ADVICE, AliyunProvider, layout_params, start_params, vendor_error
@@ -206,14 +213,14 @@ def test_a_stream_url_in_its_reuse_window_is_retried_with_a_pause(vendors: Emula
     ("fault", "error_class", "message"),
     [
         ({"code": "App.Stop", "status": 200}, VendorError,
-         "aliyun StartMPUTask failed: App.Stop: The app is disabled; re-enable the AppId in the console; "
-         "the app is disabled: re-enable the AppId in the RTC console"),
+         ("aliyun StartMPUTask failed: App.Stop: The app is disabled; re-enable the AppId in the console; "
+          "the app is disabled: re-enable the AppId in the RTC console")),
         ({"code": "Service.NoApp", "status": 404}, VendorError,
-         "aliyun StartMPUTask failed: Service.NoApp: The App does not exist; no such AppId in this Alibaba Cloud "
-         "account: check spec.appId of Provider/ali-demo"),
+         ("aliyun StartMPUTask failed: Service.NoApp: The App does not exist; no such AppId in this Alibaba Cloud "
+          "account: check spec.appId of Provider/ali-demo")),
         ({"code": "StreamURL.InUse", "status": 400}, VendorConflict,
-         "aliyun StartMPUTask failed: StreamURL.InUse: The StreamURL is used by another running task; another task "
-         "pushes to this output.streamUrl; stop it or choose another URL"),
+         ("aliyun StartMPUTask failed: StreamURL.InUse: The StreamURL is used by another running task; another task "
+          "pushes to this output.streamUrl; stop it or choose another URL")),
     ],
 )
 def test_permanent_errors_are_not_retried(vendors: EmulatorCluster, fault: dict[str, Any],
@@ -261,17 +268,23 @@ def test_only_mix_tasks_and_layout_updates() -> None:
         asyncio.run(update_output(run_free(lambda p: p)))
 
 
-DOC_CODES = """Request.NoTimestamp Request.NoSignature Request.NoRequestID Request.NoBizID Request.NoAliUid
-Request.NoAppID Request.NoDescription Request.NoAppType Request.NoServiceAreas Request.NoBillType Request.NoChannelID
-Request.NoUserGroups Request.NoUserID Request.NoSessionID Request.NoNonce Request.NoTerminalIDs Request.MismatchBizID
-Request.InvalidAppID Request.InvalidAppKey Request.InvalidAppCallback Request.InvalidChannelID
-Request.InvalidChannelKey Request.InvalidNonce Request.InvalidTimestamp Request.IllegalTerminal
-Request.ChannelQueryExpire Request.ExistApp Request.ExistAppCallback Request.ExistChannel Request.IllegalTimestamp
-Request.IllegalSignature Request.IllegalAuth Request.IllegalBizID Request.IllegalAliUID Request.IllegalBroadcast
-Request.IllegalUserGroups Service.NoSignaling Service.NoApp Service.NoAppCallback Service.NoChannel
-Service.BuildSignature Service.ParseHTTPBody Service.AppRDSOperate Service.AppCallbackRDSOperate
-Service.ChannelRDSOperate Service.GenerateChannelKey Service.GenerateChannelToken Service.SignalingSendMessage
-Service.Inactive Channel.NoExist Service.NoExist App.Stop App.ChargeOverDue Channel.Exceeds""".split()
+DOC_CODES = [  # chapter 9 of the document, in its order
+    "Request.NoTimestamp", "Request.NoSignature", "Request.NoRequestID", "Request.NoBizID",
+    "Request.NoAliUid", "Request.NoAppID", "Request.NoDescription", "Request.NoAppType",
+    "Request.NoServiceAreas", "Request.NoBillType", "Request.NoChannelID", "Request.NoUserGroups",
+    "Request.NoUserID", "Request.NoSessionID", "Request.NoNonce", "Request.NoTerminalIDs",
+    "Request.MismatchBizID", "Request.InvalidAppID", "Request.InvalidAppKey", "Request.InvalidAppCallback",
+    "Request.InvalidChannelID", "Request.InvalidChannelKey", "Request.InvalidNonce",
+    "Request.InvalidTimestamp", "Request.IllegalTerminal", "Request.ChannelQueryExpire", "Request.ExistApp",
+    "Request.ExistAppCallback", "Request.ExistChannel", "Request.IllegalTimestamp",
+    "Request.IllegalSignature", "Request.IllegalAuth", "Request.IllegalBizID", "Request.IllegalAliUID",
+    "Request.IllegalBroadcast", "Request.IllegalUserGroups", "Service.NoSignaling", "Service.NoApp",
+    "Service.NoAppCallback", "Service.NoChannel", "Service.BuildSignature", "Service.ParseHTTPBody",
+    "Service.AppRDSOperate", "Service.AppCallbackRDSOperate", "Service.ChannelRDSOperate",
+    "Service.GenerateChannelKey", "Service.GenerateChannelToken", "Service.SignalingSendMessage",
+    "Service.Inactive", "Channel.NoExist", "Service.NoExist", "App.Stop", "App.ChargeOverDue",
+    "Channel.Exceeds",
+]
 
 
 def test_every_code_of_the_document_has_advice() -> None:
