@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 from conftest import REPO, control
 
+from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.errors import (
     VendorAuthError,
@@ -309,3 +312,56 @@ def test_error_classes_follow_the_code_table(code: str, status: int, error_class
                                              transient: bool) -> None:
     err = vendor_error(code, "text.", status, provider="ali-demo", action="StartMPUTask")
     assert type(err) is error_class and err.transient is transient and err.http_status == status
+
+
+# -- the shipped examples through the command line ---------------------------------------------------
+EXAMPLES = REPO / "examples" / "aliyun"
+
+
+def reconciler(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out + captured.err
+
+
+def test_cli_applies_the_examples_once(vendors: EmulatorCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = reconciler(capsys, "apply", str(EXAMPLES), "--auto-approve")
+    assert code == 0 and "Apply: 2 succeeded, 0 failed" in out, out
+    tasks = control(vendors, "aliyun", "state")["tasks"]
+    townhall = tasks[handles()["TaskId"]]
+    assert (townhall["status"], townhall["channel"], townhall["layoutIds"]) == (1, "townhall", [1, 2, 5, 6])
+    assert [p["UserId"] for p in townhall["userPanes"]] == ["host", "guest1", "guest2"]
+    assert tasks[handles("standup-grid", STANDUP)["TaskId"]]["mediaEncode"] == 10
+    assert reconciler(capsys, "apply", str(EXAMPLES), "--auto-approve")[0] == 0
+    assert reconciler(capsys, "plan", str(EXAMPLES), "--detailed-exitcode")[0] == 0
+    assert sorted(a for a, _ in logged(vendors) if a != "GetMPUTaskStatus") == ["StartMPUTask", "StartMPUTask"]
+
+
+def test_cli_repairs_a_task_the_vendor_stopped(vendors: EmulatorCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    assert reconciler(capsys, "apply", str(EXAMPLES), "--auto-approve")[0] == 0
+    control(vendors, "aliyun", "drift", {"taskId": handles()["TaskId"], "status": 5})
+    control(vendors, "aliyun", "clock", {"advance": 11})  # past the StreamURL reuse window
+    code, out = reconciler(capsys, "plan", str(EXAMPLES), "--detailed-exitcode")
+    assert code == 2 and "status 5: CDN network problem, the live stream stopped" in out, out
+    assert reconciler(capsys, "apply", str(EXAMPLES), "--auto-approve")[0] == 0
+    tasks = control(vendors, "aliyun", "state")["tasks"]
+    assert tasks[handles()["TaskId"]]["status"] == 5 and tasks[handles(generation=2)["TaskId"]]["status"] == 1
+
+
+def test_cli_updates_a_layout_in_place_then_stops(vendors: EmulatorCluster, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    manifests = tmp_path / "manifests"
+    shutil.copytree(EXAMPLES, manifests)
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve")[0] == 0
+    tasks_file = manifests / "tasks.yaml"
+    tasks_file.write_text(tasks_file.read_text().replace("layout: speaker-plus-3", "layout: grid-2x2"))
+    code, out = reconciler(capsys, "apply", str(manifests), "--auto-approve")
+    assert code == 0 and "update-layout" in out, out
+    task = control(vendors, "aliyun", "state")["tasks"][handles()["TaskId"]]
+    assert [p["UserId"] for p in task["userPanes"]] == ["slides", "alice", "bob", "carol"]
+    tasks_file.write_text(tasks_file.read_text().replace("state: running", "state: stopped"))
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve")[0] == 0
+    writes = [a for a, o in logged(vendors) if a != "GetMPUTaskStatus"]
+    assert writes == ["StartMPUTask", "StartMPUTask", "UpdateMPULayout", "StopMPUTask", "StopMPUTask"]
+    assert {t["status"] for t in control(vendors, "aliyun", "state")["tasks"].values()} == {3}
