@@ -14,7 +14,12 @@ from typing import cast
 from reconciler.model.layout import LayoutSpec
 from reconciler.model.manifest import ManifestSet, Resource
 from reconciler.model.recording import (
-    ALL_STREAMS, STORAGE_REGIONS, RecordingSpec, Subscription, Unsubscription, storage_region_code,
+    ALL_STREAMS,
+    STORAGE_REGIONS,
+    RecordingSpec,
+    Subscription,
+    Unsubscription,
+    storage_region_code,
 )
 from reconciler.model.registry import Violation, register_rule
 from reconciler.model.source import FieldPath
@@ -48,8 +53,9 @@ def recording_needs_anyrtc(resource: Resource, manifests: ManifestSet) -> Iterat
     vendor = manifests.vendor_of(resource)
     if vendor is not None and vendor != "anyrtc":
         yield Violation(("spec", "provider"),
-                        f"Recording is an anyRTC cloud recording; provider {cast(RecordingSpec, resource.spec).provider!r} "
-                        f"is a {vendor} account: name an anyrtc Provider")
+                        f"Recording is an anyRTC cloud recording; provider "
+                        f"{cast(RecordingSpec, resource.spec).provider!r} belongs to vendor {vendor}: name an "
+                        "anyrtc Provider")
 
 
 @register_rule("Recording", "anyrtc")
@@ -123,7 +129,8 @@ def _subscriptions(spec: RecordingSpec) -> Iterator[Violation]:
     if spec.media == "audio-video" and listed["audio"] != listed["video"]:
         given, missing = ("audio", "video") if listed["audio"] else ("video", "audio")
         yield Violation(("spec", "subscribe"),
-                        f"a {given} list without a {missing} list makes anyRTC record no {missing} at all; add "
+                        f"{'an' if given == 'audio' else 'a'} {given} list without a {missing} list makes anyRTC "
+                        f"record no {missing} at all; add "
                         f"`{missing}: all` to subscribe (or a {missing} list), or set media: {given}")
     if spec.max_subscribers is not None and not 1 <= spec.max_subscribers <= 17:
         yield Violation(("spec", "maxSubscribers"),
@@ -135,7 +142,7 @@ def _subscriptions(spec: RecordingSpec) -> Iterator[Violation]:
     if spec.mode == "individual":
         count = spec.subscriber_count()
         if count is None:
-            yield Violation(("spec", "maxSubscribers"),
+            yield Violation(("spec", "mode"),
                             "individual mode needs the peak number of recorded users (subscribeUidGroup): set "
                             "maxSubscribers (1-17), or list the UIDs to record in subscribe")
         elif count > 17:
@@ -240,7 +247,7 @@ def _outputs(spec: RecordingSpec) -> Iterator[Violation]:
         table = STORAGE_REGIONS[storage.vendor]
         known = ", ".join(f"{code} {label}" for code, label in sorted(table.items()))
         yield Violation(("spec", "storage", "region"),
-                        f"{storage.region!r} is not a {storage.vendor} region; expected one of: {known}")
+                        f"region {storage.region!r} is not in the {storage.vendor} table; expected one of: {known}")
     if not storage.bucket:
         yield Violation(("spec", "storage", "bucket"), "bucket must not be empty")
     total = 0
