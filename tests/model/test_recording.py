@@ -140,21 +140,21 @@ def test_examples_load_and_hold_only_secret_references() -> None:
 
 RULES = [
     ("", [("channel: townhall", 'channel: "town/hall"')],
-     ["r.yaml:6:12: Recording/rec: spec.channel: channel name has characters anyRTC does not accept: '/'; allowed "
-      "are a-z A-Z 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~,"]),
+     [("r.yaml:6:12: Recording/rec: spec.channel: channel name has characters anyRTC does not accept: '/'; allowed "
+      "are a-z A-Z 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~,")]),
     ("", [("channel: townhall", "channel: " + "c" * 65)],
      ["r.yaml:6:12: Recording/rec: spec.channel: channel name must be 1-64 bytes, got 65"]),
     ('recorderUid: "12a"\n', [],
-     ["r.yaml:7:16: Recording/rec: spec.recorderUid: recorderUid must be a string of 1-48 digits, not 0 (the "
-      "recorder joins the channel under this UID), got '12a'"]),
+     [("r.yaml:7:16: Recording/rec: spec.recorderUid: recorderUid must be a string of 1-48 digits, not 0 (the "
+      "recorder joins the channel under this UID), got '12a'")]),
     ("maxIdleSeconds: 4\n", [],
-     ["r.yaml:7:19: Recording/rec: spec.maxIdleSeconds: maxIdleSeconds must be between 5 and 4294967295 "
-      "(maxIdleTime), got 4"]),
+     [("r.yaml:7:19: Recording/rec: spec.maxIdleSeconds: maxIdleSeconds must be between 5 and 4294967295 "
+      "(maxIdleTime), got 4")]),
     ("resourceExpiredHour: 721\n", [],
      ["r.yaml:7:24: Recording/rec: spec.resourceExpiredHour: resourceExpiredHour must be between 1 and 720, got 721"]),
     ("subscribe: {audio: [], video: all}\n", [],
-     ["r.yaml:7:22: Recording/rec: spec.subscribe.audio: an empty UID list records nobody; remove it (or list at "
-      "least one UID)"]),
+     [("r.yaml:7:22: Recording/rec: spec.subscribe.audio: an empty UID list records nobody; remove it (or list at "
+      "least one UID)")]),
     ("subscribe: {audio: [" + ", ".join(str(i) for i in range(1, 34)) + "], video: all}\n", [],
      ["r.yaml:7:22: Recording/rec: spec.subscribe.audio: at most 32 UIDs per list, got 33"]),
     ('subscribe: {audio: ["#allstream#", "1", "1"], video: all}\n', [],
@@ -163,88 +163,88 @@ RULES = [
     ('subscribe: {audio: ["1"], video: all}\nunsubscribe: {audio: ["2"]}\n', [],
      ["r.yaml:8:24: Recording/rec: spec.unsubscribe.audio: set either subscribe.audio or unsubscribe.audio, not both"]),
     ('media: audio\nsubscribe: {audio: all, video: ["1"]}\n', [],
-     ["r.yaml:8:34: Recording/rec: spec.subscribe.video: media is 'audio', so no video is recorded; remove this list "
-      "or set media: audio-video"]),
+     [("r.yaml:8:34: Recording/rec: spec.subscribe.video: media is 'audio', so no video is recorded; remove this list "
+      "or set media: audio-video")]),
     ('subscribe: {audio: ["1"]}\n', [],
-     ["r.yaml:7:14: Recording/rec: spec.subscribe: an audio list without a video list makes anyRTC record no video "
-      "at all; add `video: all` to subscribe (or a video list), or set media: audio"]),
+     [("r.yaml:7:14: Recording/rec: spec.subscribe: an audio list without a video list makes anyRTC record no video "
+      "at all; add `video: all` to subscribe (or a video list), or set media: audio")]),
     ("maxSubscribers: 18\n", [],
-     ["r.yaml:7:19: Recording/rec: spec.maxSubscribers: maxSubscribers must be between 1 and 17 (subscribeUidGroup), "
-      "got 18"]),
+     [("r.yaml:7:19: Recording/rec: spec.maxSubscribers: maxSubscribers must be between 1 and 17 (subscribeUidGroup), "
+      "got 18")]),
     ('subscribe: {audio: ["1", "2"], video: ["3"]}\nmaxSubscribers: 2\n', [],
      ["r.yaml:8:19: Recording/rec: spec.maxSubscribers: the subscribe lists name 3 UIDs but maxSubscribers is 2"]),
     ("mode: individual\n", [],
-     ["r.yaml:7:9: Recording/rec: spec.mode: individual mode needs the peak number of recorded users "
-      "(subscribeUidGroup): set maxSubscribers (1-17), or list the UIDs to record in subscribe"]),
+     [("r.yaml:7:9: Recording/rec: spec.mode: individual mode needs the peak number of recorded users "
+      "(subscribeUidGroup): set maxSubscribers (1-17), or list the UIDs to record in subscribe")]),
     ("mode: individual\nsubscribe: {audio: [1, 2], video: [" + ", ".join(str(i) for i in range(1, 19)) + "]}\n", [],
-     ["r.yaml:8:14: Recording/rec: spec.subscribe: individual mode records at most 17 UIDs, the subscribe lists "
-      "name 18"]),
-    ("mode: individual\nmaxSubscribers: 2\ntranscoding: {width: 640, height: 360, fps: 15, bitrate: 500}\n"
-     "layout: duo\naudioProfile: mono-128kbps\n", [],
+     [("r.yaml:8:14: Recording/rec: spec.subscribe: individual mode records at most 17 UIDs, the subscribe lists "
+      "name 18")]),
+    (("mode: individual\nmaxSubscribers: 2\ntranscoding: {width: 640, height: 360, fps: 15, bitrate: 500}\n"
+     "layout: duo\naudioProfile: mono-128kbps\n"), [],
      ["r.yaml:9:16: Recording/rec: spec.transcoding: transcoding applies to mix mode only; remove it or set mode: mix",
       "r.yaml:10:11: Recording/rec: spec.layout: layout applies to mix mode only; remove it or set mode: mix",
-      "r.yaml:11:17: Recording/rec: spec.audioProfile: audioProfile applies to mix mode only; remove it or set "
-      "mode: mix"]),
-    ("mode: individual\nmaxSubscribers: 2\naliyunVod: {accessKey: {env: A}, secretKey: {env: B}, regionId: r, "
-     "video: {title: t}}\n", [],
+      ("r.yaml:11:17: Recording/rec: spec.audioProfile: audioProfile applies to mix mode only; remove it or set "
+      "mode: mix")]),
+    (("mode: individual\nmaxSubscribers: 2\naliyunVod: {accessKey: {env: A}, secretKey: {env: B}, regionId: r, "
+     "video: {title: t}}\n"), [],
      ["r.yaml:9:14: Recording/rec: spec.aliyunVod: Aliyun VoD takes mix-mode recordings only; set mode: mix"]),
     ("snapshot: {}\n", [],
      ["r.yaml:7:13: Recording/rec: spec.snapshot: snapshots are taken in individual mode only; set mode: individual"]),
     ("mode: individual\nmedia: audio\nmaxSubscribers: 1\nsnapshot: {captureInterval: 4}\nrecordingFiles: {}\n", [],
      ["r.yaml:10:13: Recording/rec: spec.snapshot: set either snapshot or recordingFiles, not both",
       "r.yaml:10:13: Recording/rec: spec.snapshot: snapshots need video: set media to video or audio-video",
-      "r.yaml:10:31: Recording/rec: spec.snapshot.captureInterval: captureInterval must be between 5 and 3600 "
-      "seconds, got 4"]),
-    ("aliyunVod: {accessKey: {env: A}, secretKey: {env: B}, regionId: r, video: {title: t}}\n"
-     "storage: {vendor: qiniu, region: 0, bucket: b, accessKey: {env: A}, secretKey: {env: B}}\n", [],
-     ["r.yaml:7:14: Recording/rec: spec.aliyunVod: Aliyun VoD stores the files itself: set either aliyunVod or "
-      "storage"]),
+      ("r.yaml:10:31: Recording/rec: spec.snapshot.captureInterval: captureInterval must be between 5 and 3600 "
+      "seconds, got 4")]),
+    (("aliyunVod: {accessKey: {env: A}, secretKey: {env: B}, regionId: r, video: {title: t}}\n"
+     "storage: {vendor: qiniu, region: 0, bucket: b, accessKey: {env: A}, secretKey: {env: B}}\n"), [],
+     [("r.yaml:7:14: Recording/rec: spec.aliyunVod: Aliyun VoD stores the files itself: set either aliyunVod or "
+      "storage")]),
     ("transcoding: {width: 2000, height: 1080, fps: 0, bitrate: 20000}\n", [],
-     ["r.yaml:7:16: Recording/rec: spec.transcoding: transcoding is 2000x1080 = 2160000 pixels; anyRTC accepts at "
-      "most 1920*1080 = 2073600",
-      "r.yaml:7:24: Recording/rec: spec.transcoding.width: transcoding width must be between 1 and 1920 pixels, "
-      "got 2000",
+     [("r.yaml:7:16: Recording/rec: spec.transcoding: transcoding is 2000x1080 = 2160000 pixels; anyRTC accepts at "
+      "most 1920*1080 = 2073600"),
+      ("r.yaml:7:24: Recording/rec: spec.transcoding.width: transcoding width must be between 1 and 1920 pixels, "
+      "got 2000"),
       "r.yaml:7:49: Recording/rec: spec.transcoding.fps: fps must be between 1 and 30, got 0",
       "r.yaml:7:61: Recording/rec: spec.transcoding.bitrate: bitrate must be between 1 and 10000 Kbps, got 20000"]),
-    ('layout: duo\nlayoutPreset: floating\nbackground: "#000000"\nmaxResolutionUid: "1"\n'
-     "transcoding: {width: 640, height: 360, fps: 15, bitrate: 500}\n", [],
+    (('layout: duo\nlayoutPreset: floating\nbackground: "#000000"\nmaxResolutionUid: "1"\n'
+     "transcoding: {width: 640, height: 360, fps: 15, bitrate: 500}\n"), [],
      ["r.yaml:8:17: Recording/rec: spec.layoutPreset: set either layout (custom panes) or layoutPreset, not both",
-      "r.yaml:9:15: Recording/rec: spec.background: a custom layout takes its background from Layout 'duo' "
-      "(canvas.background); remove background here",
-      "r.yaml:10:21: Recording/rec: spec.maxResolutionUid: maxResolutionUid picks the large window of the vertical "
-      "preset; set layoutPreset: vertical or remove it",
-      "r.yaml:11:16: Recording/rec: spec.transcoding: layout 'duo' is drawn on a 1280x720 canvas but transcoding "
-      "is 640x360; make them equal (or drop transcoding to use the canvas size)"]),
+      ("r.yaml:9:15: Recording/rec: spec.background: a custom layout takes its background from Layout 'duo' "
+      "(canvas.background); remove background here"),
+      ("r.yaml:10:21: Recording/rec: spec.maxResolutionUid: maxResolutionUid picks the large window of the vertical "
+      "preset; set layoutPreset: vertical or remove it"),
+      ("r.yaml:11:16: Recording/rec: spec.transcoding: layout 'duo' is drawn on a 1280x720 canvas but transcoding "
+      "is 640x360; make them equal (or drop transcoding to use the canvas size)")]),
     ("background: red\n", [],
      ["r.yaml:7:15: Recording/rec: spec.background: expected a colour like \"#1A2B3C\", got 'red'"]),
     ("layout: duo\n", [('user: "1002"', "user: host, source: screen"), ("height: 1}", "height: 1, fit: stretch}")],
-     ["r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' pane 1: anyRTC cannot choose a user's screen-share "
-      "stream in a layout; remove source",
-      "r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' pane 1: user 'host' is not a UID anyRTC can place "
+     [("r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' pane 1: anyRTC cannot choose a user's screen-share "
+      "stream in a layout; remove source"),
+      ("r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' pane 1: user 'host' is not a UID anyRTC can place "
       "(a 32-bit unsigned integer written as text); use the user's numeric UID, or leave user out to fill by join "
-      "order",
-      "r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' pane 2: anyRTC render modes are crop and fit; stretch "
-      "is not available"]),
+      "order"),
+      ("r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' pane 2: anyRTC render modes are crop and fit; stretch "
+      "is not available")]),
     ("layout: duo\n", [("width: 1280, height: 720", "width: 2048, height: 1080")],
-     ["r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' canvas is 2048x1080 = 2211840 pixels; anyRTC accepts "
-      "at most 1920*1080 = 2073600",
-      "r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' canvas width must be between 1 and 1920 pixels, got "
-      "2048"]),
+     [("r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' canvas is 2048x1080 = 2211840 pixels; anyRTC accepts "
+      "at most 1920*1080 = 2073600"),
+      ("r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' canvas width must be between 1 and 1920 pixels, got "
+      "2048")]),
     ("storage:\n  vendor: aws-s3\n  region: 16\n  bucket: b\n  accessKey: {env: A}\n  secretKey: {env: B}\n"
      "  fileNamePrefix: [ok, not/ok, " + ", ".join(["x" * 60] * 2) + "]\n", [],
-     ["r.yaml:9:13: Recording/rec: spec.storage.region: region 16 is not in the aws-s3 table; expected one of: "
+     [("r.yaml:9:13: Recording/rec: spec.storage.region: region 16 is not in the aws-s3 table; expected one of: "
       "0 US_EAST_1, 1 US_EAST_2, 2 US_WEST_1, 3 US_WEST_2, 4 EU_WEST_1, 5 EU_WEST_2, 6 EU_WEST_3, 7 EU_CENTRAL_1, "
       "8 AP_SOUTHEAST_1, 9 AP_SOUTHEAST_2, 10 AP_NORTHEAST_1, 11 AP_NORTHEAST_2, 12 SA_EAST_1, 13 CA_CENTRAL_1, "
-      "14 AP_SOUTH_1, 15 CN_NORTH_1, 17 US_GOV_WEST_1",
-      "r.yaml:13:21: Recording/rec: spec.storage.fileNamePrefix: the prefix is 132 characters with its slashes; at "
-      "most 128",
-      "r.yaml:13:26: Recording/rec: spec.storage.fileNamePrefix[1]: prefix parts use only a-z A-Z 0-9 (no slashes), "
-      "got 'not/ok'"]),
+      "14 AP_SOUTH_1, 15 CN_NORTH_1, 17 US_GOV_WEST_1"),
+      ("r.yaml:13:21: Recording/rec: spec.storage.fileNamePrefix: the prefix is 132 characters with its slashes; at "
+      "most 128"),
+      ("r.yaml:13:26: Recording/rec: spec.storage.fileNamePrefix[1]: prefix parts use only a-z A-Z 0-9 (no slashes), "
+      "got 'not/ok'")]),
     ("maxIdleSecond: 30\n", [],
      ["r.yaml:7:3: Recording/rec: spec.maxIdleSecond: unknown field 'maxIdleSecond'; did you mean 'maxIdleSeconds'?"]),
     ("", [("provider: anyrtc-prod", "provider: ali-prod")],
-     ["r.yaml:5:13: Recording/rec: spec.provider: Recording is an anyRTC cloud recording; provider 'ali-prod' belongs "
-      "to vendor aliyun: name an anyrtc Provider"]),
+     [("r.yaml:5:13: Recording/rec: spec.provider: Recording is an anyRTC cloud recording; provider 'ali-prod' belongs "
+      "to vendor aliyun: name an anyrtc Provider")]),
 ]
 
 
@@ -260,9 +260,9 @@ def test_mix_task_on_anyrtc_is_refused_with_what_to_do(tmp_path: Path) -> None:
     task = ("apiVersion: reconciler/v1\nkind: MixTask\nmetadata: {name: live}\nspec:\n  provider: anyrtc-prod\n"
             "  channel: townhall\n  layout: duo\n  output: {streamUrl: \"rtmp://push.example.com/live/a\"}\n")
     assert errors(tmp_path, "", head=task) == [
-        "r.yaml:5:13: MixTask/live: spec.provider: anyRTC has no cloud mix task in this reconciler; to record a mixed "
+        ("r.yaml:5:13: MixTask/live: spec.provider: anyRTC has no cloud mix task in this reconciler; to record a mixed "
         "channel use kind Recording with `mode: mix` and a layout, or point this MixTask at an aliyun, tencent or "
-        "zego provider"]
+        "zego provider")]
 
 
 def test_a_valid_recording_with_everything_set_has_no_violation(tmp_path: Path) -> None:
