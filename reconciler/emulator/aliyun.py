@@ -2,7 +2,7 @@
 document (chapters 2 "调用方式", 8 "旁路直播", 9 error codes).
 
 RPC API at the root path: GET or POST, parameters in the query and/or a form body (signed together),
-`Format=JSON|XML` (default XML), errors as {RequestId, HostId, Code, Message}. Every request is
+`Format=JSON|XML` (any case; default XML), errors as {RequestId, HostId, Code, Message}. Every request is
 authenticated with signature v1 (recomputed with the HTTP method actually used), a +/-15 min
 Timestamp window and SignatureNonce replay protection, then rate-limited per AccessKeyId.
 
@@ -10,14 +10,14 @@ Actions: StartMPUTask, GetMPUTaskStatus (Status 0-6), UpdateMPULayout, UpdateMPU
 fields, plus MediaEncode), StopMPUTask.
 
 Assumptions where the document is silent or contradicts itself (also in docs/vendors/aliyun.md):
-- Check order: Timestamp/Signature/SignatureNonce present (Request.No*), AccessKeyId present and
-  Version = 2018-01-11 (MissingParameter / NoSuchVersion), SignatureMethod HMAC-SHA1 (any case, the
-  document's example writes "Hmac-SHA1") and SignatureVersion 1.0 (IncompleteSignature), Timestamp
-  format and window (401 Request.IllegalTimestamp), AccessKeyId known (401 Request.IllegalAuth),
-  signature (401 Request.IllegalSignature), nonce not seen within the window (400 Request.InvalidNonce),
-  known Action (400 UnsupportedOperation), rate limit (400 Throttling.User "Request was denied due to
-  user flow control."), AppId (400 Request.NoAppID; 404 Service.NoApp when no account has it;
-  400 Request.InvalidAppID when it belongs to another AccessKey).
+- Checks, in order: Timestamp/Signature/SignatureNonce present (400 Request.No*); AccessKeyId,
+  Version=2018-01-11 (MissingParameter / NoSuchVersion); SignatureMethod HMAC-SHA1 in any case (the
+  document writes "Hmac-SHA1") and SignatureVersion 1.0 (IncompleteSignature); Timestamp format and
+  window (401 Request.IllegalTimestamp); known AccessKeyId (401 Request.IllegalAuth); signature (401
+  Request.IllegalSignature); nonce unseen in the window (400 Request.InvalidNonce); Action (400
+  UnsupportedOperation); rate limit (400 Throttling.User "Request was denied due to user flow
+  control."); AppId (400 Request.NoAppID; 404 Service.NoApp when no account has it; 400
+  Request.InvalidAppID when it belongs to another AccessKey's account).
 - Missing or malformed action parameters answer Alibaba Cloud's common MissingParameter /
   InvalidParameter (400). `N` of LayoutIds.N and UserPanes.N.* must be 1..15 (the table says so;
   the document's example writes UserPanes.0). MediaEncode must be one of 0,1,10,20,22,30 (the
@@ -54,7 +54,12 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
-from reconciler.providers.aliyun_signing import SIGNATURE_VERSION, TIMESTAMP_FORMAT, signature, signatures_match
+from reconciler.providers.aliyun_signing import (
+    SIGNATURE_VERSION,
+    TIMESTAMP_FORMAT,
+    signature,
+    signatures_match,
+)
 
 HOST_ID = "rtc.aliyuncs.com"
 API_VERSION = "2018-01-11"
@@ -209,12 +214,9 @@ class AliyunEmulator(VendorEmulator):
         "ALIYUN_ACCESS_KEY_ID": "LTAI5tDemoAccessKey00001",
         "ALIYUN_ACCESS_KEY_SECRET": "demoSecretForTheAliyunEmulator",
     }
-    DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {
+    DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {  # (calls, window seconds) per AccessKeyId
         "GetMPUTaskStatus": (4000, 60.0),
-        "StartMPUTask": (20, 1.0),
-        "UpdateMPULayout": (20, 1.0),
-        "UpdateMPUTask": (20, 1.0),
-        "StopMPUTask": (20, 1.0),
+        **{action: (20, 1.0) for action in ("StartMPUTask", "UpdateMPULayout", "UpdateMPUTask", "StopMPUTask")},
     }
 
     def __init__(self, accounts: list[dict[str, Any]] | None = None, clock: Any = None) -> None:
@@ -295,12 +297,10 @@ class AliyunEmulator(VendorEmulator):
                 self._finish(task, status)
             task.history.append(f"drift:status={status}")
         elif "layout" in body:
-            given = body["layout"]
-            task.layout = {**task.layout,
-                           **{"layoutIds": list(given.get("LayoutIds", task.layout["layoutIds"])),
-                              "userPanes": list(given.get("UserPanes", task.layout["userPanes"])),
-                              "cropMode": int(given.get("CropMode", task.layout["cropMode"])),
-                              "backgroundColor": int(given.get("BackgroundColor", task.layout["backgroundColor"]))}}
+            for key, name in (("layoutIds", "LayoutIds"), ("userPanes", "UserPanes"), ("cropMode", "CropMode"),
+                              ("backgroundColor", "BackgroundColor")):
+                if name in body["layout"]:
+                    task.layout[key] = body["layout"][name]
             task.history.append("drift:layout")
         else:
             raise ValueError("drift needs one of status, layout or delete")
