@@ -12,7 +12,9 @@ from reconciler.state.sqlite import SqliteState
 DEFAULT_STATE_URL = "sqlite:///.reconciler/state.db"
 
 
-def open_state(url: str = DEFAULT_STATE_URL) -> StateStore:
+def open_state(url: str | Path = DEFAULT_STATE_URL) -> StateStore:
+    if isinstance(url, Path):
+        return SqliteState(url)
     if url.startswith("sqlite:///"):
         return SqliteState(Path(url.removeprefix("sqlite:///")))
     if "://" not in url:

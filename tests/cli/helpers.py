@@ -1,0 +1,48 @@
+"""Running the real CLI entry point in-process and reading what the emulators recorded."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.emulator.cluster import EmulatorCluster
+from tests.conftest import REPO, control
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def reconciler(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(REPO / "examples" / name, target)
+    return target
+
+
+def actions(cluster: EmulatorCluster, vendor: str) -> Counter[str]:
+    """How many requests per action the vendor's emulator has received (any outcome)."""
+    counts = control(cluster, vendor, "requests")["actions"]
+    return Counter({action: sum(outcomes.values()) for action, outcomes in counts.items()})
+
+
+def tasks(cluster: EmulatorCluster, vendor: str) -> dict[str, dict]:
+    return control(cluster, vendor, "state")["tasks"]
