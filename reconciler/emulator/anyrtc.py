@@ -67,6 +67,7 @@ class AnyrtcEmulator(VendorEmulator):
     vendor: ClassVar[str] = "anyrtc"
     DEMO_ACCOUNTS: ClassVar[list[dict[str, Any]]] = [
         {"appId": "demo-anyrtc-app", "customerId": "demo-anyrtc-customer", "customerSecret": "demo-anyrtc-secret-7f3c"},
+        {"appId": "demo-anyrtc-other", "customerId": "demo-anyrtc-customer-2", "customerSecret": "demo-anyrtc-secret-2b"},
     ]
     DEMO_ENV: ClassVar[dict[str, str]] = {
         "ANYRTC_CUSTOMER_ID": "demo-anyrtc-customer",
