@@ -7,7 +7,8 @@ never interprets vendor semantics; it only routes, counts and injects faults.
 
 Control API (every vendor server, under the reserved prefix `/_emulator/`):
     GET  /_emulator/state      every task held: id, status, last accepted parameters
-    GET  /_emulator/requests   counts per action and outcome, throttled count, recent request log
+    GET  /_emulator/requests   counts per action and outcome, throttled count, requests in flight
+                               (received, not yet answered), recent request log
     GET  /_emulator/faults     the fault rules in force; DELETE clears them
     POST /_emulator/faults     {"action": "StartMPUTask"|"*", "type": "error"|"latency"|"timeout"|"lost-response",
                                 "code": vendor code, "status": http status, "message": text,
@@ -173,6 +174,7 @@ class VendorEmulator(ABC):
         self.faults: list[FaultRule] = []
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.throttled = 0
+        self.in_flight: dict[str, int] = defaultdict(int)  # requests received and not yet answered
         self.log: deque[dict[str, Any]] = deque(maxlen=500)
         self._random = random.Random(0)
 
@@ -225,6 +227,15 @@ class VendorEmulator(ABC):
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
         action = self.action_of(request)
+        with self.lock:
+            self.in_flight[action] += 1
+        try:
+            return self._dispatch_api(action, request)
+        finally:
+            with self.lock:
+                self.in_flight[action] -= 1
+
+    def _dispatch_api(self, action: str, request: EmulatorRequest) -> EmulatorResponse:
         fault = self._take_fault(action)
         lost = False
         if fault is not None:
@@ -290,6 +301,7 @@ class VendorEmulator(ABC):
                     "total": sum(sum(c.values()) for c in self.counts.values()),
                     "actions": {a: dict(c) for a, c in self.counts.items()},
                     "throttled": self.throttled,
+                    "inFlight": {a: n for a, n in self.in_flight.items() if n},
                     "log": list(self.log),
                 })
             if name == "faults":

@@ -227,17 +227,14 @@ def test_crash_between_intent_and_outcome_is_recovered_without_a_second_start(
     child = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(example), "--auto-approve",
                               "--target", "MixTask/townhall-live"], env=env, cwd=tmp_path,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = tmp_path / ".reconciler" / "state.db"
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if state.exists():
-            record = open_state(state).get("MixTask/townhall-live")
-            if record is not None and record.intent is not None:
-                break
-        time.sleep(0.05)
-    else:
-        child.kill()
-        pytest.fail("the apply never recorded its intent")
+    while not control(vendors, "aliyun", "requests")["inFlight"].get("StartMPUTask"):
+        if time.monotonic() > deadline or child.poll() is not None:
+            child.kill()
+            pytest.fail("the apply never reached the vendor")
+        time.sleep(0.02)
+    record = open_state(tmp_path / ".reconciler" / "state.db").get("MixTask/townhall-live")
+    assert record is not None and record.intent is not None and record.intent.operation == "create"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     deadline = time.monotonic() + 10
