@@ -45,6 +45,8 @@ def documents(root: Path) -> list[tuple[str, Any]]:
     yaml = YAML(typ="safe")
     out = []
     for path in sorted(root.rglob("*.y*ml")):
+        if "github-workflows" in path.parts:  # GitHub workflows are YAML but not manifests
+            continue
         for index, doc in enumerate(yaml.load_all(path.read_text(encoding="utf-8"))):
             if doc is not None:
                 out.append((f"{path.relative_to(REPO)}#{index}", doc))
