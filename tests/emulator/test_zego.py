@@ -103,7 +103,7 @@ def test_sequence_must_increase_per_stream_within_ten_seconds(vendors: EmulatorC
     assert code(ban(vendors, "a", 100)) == 0
     same = ban(vendors, "a", 100, "ResumeRTCStream")
     assert (code(same), same["Message"]) == (
-        30006, "error: Sequence 100 is not greater than 100, the last one for stream a within 10 s")
+        30006, "invalid Sequence: Sequence 100 is not greater than 100, the last one for stream a within 10 s")
     assert code(ban(vendors, "b", 5)) == 0  # another stream has its own sequence
     assert code(ban(vendors, "a", 101, "ResumeRTCStream")) == 0
     control(vendors, "zego", "clock", {"advance": 11})
