@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.commands import demo, emulator, plan_apply, state
+from reconciler.commands import demo, emulator, importing, layout, plan_apply, show, state
 from reconciler.commands import schema as schema_cmd
 from reconciler.commands import watch as watch_cmd
 from reconciler.errors import ManifestErrors, ReconcilerError
@@ -35,6 +35,9 @@ cli.add_command(plan_apply.apply_command)
 cli.add_command(emulator.emulator_command)
 cli.add_command(state.state_group)
 cli.add_command(demo.demo_command)
+cli.add_command(show.show_command)
+cli.add_command(importing.import_command)
+cli.add_command(layout.layout_group)
 cli.add_command(watch_cmd.watch_command)
 cli.add_command(schema_cmd.schema_command)
 

@@ -8,14 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconciler.apply.connections import ConnectionOptions, VendorConnections
 from reconciler.apply.executor import DEFAULT_CONCURRENCY, ApplyEvents, ApplyResult, execute_plan
 from reconciler.apply.refresh import RefreshResult, refresh
 from reconciler.errors import PlanError
-from reconciler.model.manifest import ManifestSet, load_manifests
+from reconciler.model.manifest import ManifestSet, Resource, load_manifests
+from reconciler.model.provider import ProviderSpec
+from reconciler.model.source import Position, SourceMap
+from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.types import Plan
+from reconciler.plan.serialize import SavedPlan, observation_changes, plan_to_dict
+from reconciler.plan.types import PLAN_FORMAT_VERSION, Plan
 from reconciler.state.base import StateStore, locked, utc_now
 
 
@@ -45,6 +50,8 @@ async def build_plan(
 ) -> PlanOutcome:
     records = store.records()
     serial = store.serial()
+    if options.targets:
+        check_targets(options.targets, {d.address for d in manifests.desired()} | set(records))
     refreshed = await refresh(records, connections.providers)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
@@ -110,3 +117,69 @@ def check_fresh(plan: Plan, store: StateStore) -> None:
             f"the plan is stale: it was made against state serial {plan.state_serial}, the state is now at "
             f"{serial} (another apply ran since); run `reconciler plan --out` again"
         )
+
+
+# -- saved plans ---------------------------------------------------------------------------------
+def plan_document(outcome: PlanOutcome) -> dict[str, Any]:
+    """The plan as `plan --out` saves it: the plan plus what `apply plan.json` re-checks and needs."""
+    providers = {
+        r.name: r.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for r in outcome.manifests.of_kind("Provider")
+    }
+    base_dir = str(Path(outcome.manifests.files[0]).parent) if outcome.manifests.files else None
+    return plan_to_dict(outcome.plan, observed=outcome.refreshed.observations, providers=providers,
+                        base_dir=base_dir)
+
+
+def saved_plan_providers(saved: SavedPlan) -> ManifestSet:
+    """A manifest set holding only the saved Provider specs: enough to reach the vendors."""
+    assert saved.providers is not None
+    manifests = ManifestSet(fingerprint=saved.plan.manifest_fingerprint)
+    if saved.base_dir is not None:
+        manifests.files = [str(Path(saved.base_dir) / "saved-plan")]  # VendorConnections resolves files beside it
+    for name, data in saved.providers.items():
+        spec = ProviderSpec.model_validate(data)
+        source = SourceMap("saved plan", Position(1, 1))
+        manifests.resources[("Provider", name)] = Resource("Provider", name, spec, source)
+    return manifests
+
+
+async def apply_saved_plan(
+    saved: SavedPlan,
+    store: StateStore,
+    connection_options: ConnectionOptions,
+    *,
+    on_plan: Callable[[Plan], None] = lambda _p: None,
+    on_result: ApplyEvents = lambda _r: None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> ApplyOutcome:
+    """Apply exactly the saved changes, under the lock, after proving the plan is still true:
+    the state serial is the one planned against, and every job the plan touches is reported by its
+    vendor as it was at plan time."""
+    if not saved.appliable or saved.plan.format_version != PLAN_FORMAT_VERSION:
+        raise PlanError(
+            "this plan file cannot be applied: it lacks the observations and Provider settings apply checks "
+            f"(format_version {saved.plan.format_version}); write it with `reconciler plan PATHS --out FILE`"
+        )
+    assert saved.observed is not None
+    manifests = saved_plan_providers(saved)
+    with locked(store):
+        check_fresh(saved.plan, store)
+        if not saved.plan.has_changes:
+            on_plan(saved.plan)
+            return ApplyOutcome(saved.plan, None)
+        async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
+            touched = sorted(c.address for c in saved.plan.pending())
+            records = {a: r for a, r in store.records().items() if a in touched}
+            refreshed = await refresh(records, connections.providers)
+            recovered = _persist_recoveries(store, refreshed)
+            changed = observation_changes(saved.observed, refreshed.observations, touched)
+            if changed:
+                raise PlanError(
+                    "the plan is stale: the live state changed since it was made:\n  " + "\n  ".join(changed)
+                    + "\nrun `reconciler plan --out` again and review the new plan"
+                )
+            on_plan(saved.plan)
+            result = await execute_plan(saved.plan, store, connections.providers,
+                                        concurrency=concurrency, on_result=on_result)
+            return ApplyOutcome(saved.plan, result, recovered)

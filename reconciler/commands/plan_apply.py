@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from reconciler.commands.options import (
     paths_argument,
     state_option,
 )
+from reconciler.commands.show import emit_plan, format_options, picture_sink, read_saved_plan, write_plan_file
 from reconciler.plan.planner import PlanOptions
-from reconciler.plan.serialize import plan_to_dict
 from reconciler.plan.types import Plan
 from reconciler.render.text import render_plan, render_result, summary_line
-from reconciler.workflow import apply_manifests, plan_manifests, validate
+from reconciler.workflow import apply_manifests, apply_saved_plan, plan_document, plan_manifests, validate
 
 
 def _targets(values: tuple[str, ...]) -> frozenset[str]:
@@ -41,33 +40,39 @@ def validate_command(paths: tuple[Path, ...]) -> int:
 
 
 def print_plan(plan: Plan, fmt: str) -> None:
-    if fmt == "json":
-        click.echo(json.dumps(plan_to_dict(plan), indent=2, sort_keys=False))
-    else:
-        render_plan(plan, sys.stdout)
+    emit_plan(plan, fmt)
 
 
 @click.command("plan")
 @paths_argument
 @state_option
 @connection_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_options
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the plan (JSON) for `reconciler apply FILE` / `reconciler show FILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
 @click.option("--prune", is_flag=True, help="Plan to stop resources that left the manifests (orphans).")
+@click.option("--allow-empty", is_flag=True,
+              help="With --prune: prune even when the manifests lost every resource (of a provider).")
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Plan only these resources.")
 def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
-                 allowed_endpoints: tuple[str, ...], fmt: str, detailed_exitcode: bool, prune: bool,
-                 targets: tuple[str, ...]) -> int:
+                 allowed_endpoints: tuple[str, ...], fmt: str, out_dir: Path | None, pictures_dir: Path | None,
+                 pictures_url: str | None, out_file: Path | None, detailed_exitcode: bool, prune: bool,
+                 allow_empty: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change, after asking the vendors what runs now."""
+    picture = picture_sink(pictures_dir, pictures_url)
     store = open_store(state_url)
     try:
         outcome = asyncio.run(plan_manifests(
             paths, store, build_connection_options(endpoints_file, allowed_endpoints),
-            PlanOptions(prune=prune, targets=_targets(targets)),
+            PlanOptions(prune=prune, targets=_targets(targets), allow_empty=allow_empty),
         ))
     finally:
         store.close()
-    print_plan(outcome.plan, fmt)
+    document = plan_document(outcome)
+    if out_file is not None:
+        write_plan_file(out_file, document)
+    emit_plan(outcome.plan, fmt, document=document, out_dir=out_dir, picture=picture)
     if detailed_exitcode and outcome.plan.has_changes:
         return 2
     return 0
@@ -79,13 +84,25 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
 @connection_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--prune", is_flag=True, help="Stop resources that left the manifests (orphans).")
+@click.option("--allow-empty", is_flag=True,
+              help="With --prune: prune even when the manifests lost every resource (of a provider).")
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Apply only these resources.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Changes in flight at once; vendor rate limits pace the calls regardless.")
 def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
-                  allowed_endpoints: tuple[str, ...], auto_approve: bool, prune: bool, targets: tuple[str, ...],
-                  concurrency: int) -> int:
-    """Plan, confirm, and make the vendors match the manifests."""
+                  allowed_endpoints: tuple[str, ...], auto_approve: bool, prune: bool, allow_empty: bool,
+                  targets: tuple[str, ...], concurrency: int) -> int:
+    """Plan, confirm, and make the vendors match the manifests.
+
+    With a single PATH that is a `.json` file, apply that saved plan instead: exactly its changes,
+    refused if the state or the live jobs changed since it was made (no confirmation is asked: the
+    plan was the thing reviewed).
+    """
+    if len(paths) == 1 and paths[0].suffix == ".json" and not paths[0].is_dir():
+        if prune or allow_empty or targets:
+            raise click.UsageError("--prune, --allow-empty and --target shape a plan when it is made; "
+                                   "pass them to `reconciler plan --out`, not when applying a saved plan")
+        return _apply_saved(paths[0], state_url, endpoints_file, allowed_endpoints, concurrency)
     def confirm(plan: Plan) -> bool:
         if auto_approve:
             return True
@@ -97,7 +114,7 @@ def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
     try:
         outcome = asyncio.run(apply_manifests(
             paths, store, build_connection_options(endpoints_file, allowed_endpoints),
-            PlanOptions(prune=prune, targets=_targets(targets)),
+            PlanOptions(prune=prune, targets=_targets(targets), allow_empty=allow_empty),
             confirm=confirm, on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency,
         ))
     finally:
@@ -107,6 +124,24 @@ def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
     if outcome.result is None:
         if outcome.plan.has_changes:
             click.echo("Nothing applied.")
+        return 0
+    render_result(outcome.result, sys.stdout)
+    return 1 if outcome.result.failed else 0
+
+
+def _apply_saved(plan_file: Path, state_url: str, endpoints_file: Path | None,
+                 allowed_endpoints: tuple[str, ...], concurrency: int) -> int:
+    saved = read_saved_plan(plan_file)
+    store = open_store(state_url)
+    try:
+        outcome = asyncio.run(apply_saved_plan(
+            saved, store, build_connection_options(endpoints_file, allowed_endpoints),
+            on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency))
+    finally:
+        store.close()
+    for message in outcome.recovered:
+        click.echo(f"recovered: {message}")
+    if outcome.result is None:
         return 0
     render_result(outcome.result, sys.stdout)
     return 1 if outcome.result.failed else 0

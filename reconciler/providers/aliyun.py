@@ -158,6 +158,7 @@ class AliyunProvider(BaseProvider):
         "status": RateLimit.per_minute(4000),  # GetMPUTaskStatus
         "write": RateLimit(20),  # every other MPU call
     }
+    MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
 
     def new_handles(self, kind: str, name: str, spec: Mapping[str, Any], generation: int) -> dict[str, str]:
         self._check_kind(kind, "start")

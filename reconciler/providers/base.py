@@ -74,6 +74,9 @@ class Provider(Protocol):
 
     async def pause(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None: ...
 
+    def import_handles(self, kind: str, vendor_id: str) -> dict[str, str]:
+        """The handles of a job that already runs, from the id its vendor shows (`reconciler import`)."""
+
     async def aclose(self) -> None: ...
 
 
@@ -83,6 +86,8 @@ class BaseProvider:
     vendor: ClassVar[str] = ""
     # call class -> documented limit; subclasses fill it from the vendor documents
     RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {}
+    # kind -> the handle naming a job, so `reconciler import KIND/NAME ID` knows where ID goes
+    MAIN_HANDLES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -135,6 +140,17 @@ class BaseProvider:
 
     async def pause(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
         raise self.unsupported("pause", kind)
+
+    def import_handles(self, kind: str, vendor_id: str) -> dict[str, str]:
+        """Default: the id is the kind's main handle. Vendors whose jobs need several ids (anyRTC
+        resourceId + sid) override this and parse `vendor_id`."""
+        handle = self.MAIN_HANDLES.get(kind)
+        if handle is None:
+            raise self.unsupported("import", kind)
+        if not vendor_id.strip():
+            raise VendorError(self.vendor, "InvalidId", f"an empty {handle} cannot name a {kind}", transient=False,
+                              action="import")
+        return {handle: vendor_id.strip()}
 
     async def resume(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
         raise self.unsupported("resume", kind)

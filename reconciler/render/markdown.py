@@ -109,8 +109,8 @@ def _section(change: Change, picture: PictureSink, budget: int) -> str:
 def _section_text(change: Change, picture: PictureSink, *, pictures: bool, max_fields: int | None) -> str:
     label = "orphan" if change.action is Action.NOOP else change.display_action
     drift = " (drift)" if change.drift else ""
-    out = [f"<details><summary><code>{MARKS[change.action]}</code> <b>{_cell(change.address)}</b>: "
-           f"{_cell(label)}{drift}</summary>", ""]
+    out = [(f"<details><summary><code>{MARKS[change.action]}</code> <b>{_cell(change.address)}</b>: "
+           f"{_cell(label)}{drift}</summary>"), ""]
     out.append(f"*{_cell(change.vendor)} · Provider/{_cell(change.provider)}*"
                + (f" · ids: {_cell(_ids(change.handles))}" if change.handles else ""))
     out += [""] + [f"- {_cell(reason)}" for reason in change.reasons]
@@ -147,13 +147,13 @@ def _layout_changed(change: Change) -> bool:
 def _pictures(change: Change, picture: PictureSink) -> list[str]:
     if not _layout_changed(change):
         return []
-    after = _layout_of(change.after)
+    after: Mapping[str, Any] = _layout_of(change.after)
     before = _layout_of(change.before) if change.action is not Action.CREATE else None
     stem = change.address.replace("/", "-")
     right = _img(after, f"{stem}-after", "after", picture)
     if change.action is Action.CREATE:
         return ["", "| Layout |", "| :-: |", f"| {right} |"]
-    if can_draw(before):
+    if before is not None and can_draw(before):
         left = _img(before, f"{stem}-before", "before", picture)
     else:
         left = "<i>not known: the vendor cannot report the live layout</i>"

@@ -57,8 +57,8 @@ def layout_svg(layout: Mapping[str, Any], *, title: str | None = None, display_w
     caption = title if title is not None else str(layout.get("name") or "layout")
     stroke = max(1.0, width / 320)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{display_width}" height="{display_height}" font-family="Helvetica, Arial, sans-serif">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{display_width}" height="{display_height}" font-family="Helvetica, Arial, sans-serif">'),
         f"<title>{escape(caption)} ({width}x{height}, {len(layout['panes'])} panes)</title>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill={quoteattr(background)}/>',
     ]
