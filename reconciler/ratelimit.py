@@ -49,18 +49,28 @@ class TokenBucket:
             await asyncio.sleep(wait)
 
 
-class RateLimiter:
-    """Buckets by key (e.g. "aliyun:AccessKeyId:write"); created on first use from `limits`."""
+DEFAULT_HEADROOM = 0.9
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+
+class RateLimiter:
+    """Buckets by key (e.g. "aliyun:AccessKeyId:write"); created on first use from `limits`.
+
+    Buckets run at `headroom` times the documented rate: vendors count calls in sliding windows
+    as they receive them, and network jitter bunches calls that left evenly spaced, so pacing at
+    exactly the limit still gets an occasional call throttled.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, headroom: float = DEFAULT_HEADROOM) -> None:
         self._buckets: dict[str, TokenBucket] = {}
         self._clock = clock
+        self._headroom = headroom
         self._lock = threading.Lock()
 
     def bucket(self, key: str, limit: RateLimit) -> TokenBucket:
         with self._lock:
             if key not in self._buckets:
-                self._buckets[key] = TokenBucket(limit, self._clock)
+                paced = RateLimit(limit.per_second * self._headroom, limit.burst)
+                self._buckets[key] = TokenBucket(paced, self._clock)
             return self._buckets[key]
 
     async def acquire(self, key: str, limit: RateLimit) -> None:

@@ -79,3 +79,13 @@ def test_token_bucket_paces_to_the_rate() -> None:
     now[0] += 0.5
     assert bucket._take() == 0
     assert bucket._take() == pytest.approx(0.5)
+
+
+def test_limiter_paces_below_the_documented_rate_and_shares_buckets_by_key() -> None:
+    from reconciler.ratelimit import RateLimiter
+
+    limiter = RateLimiter(headroom=0.9)
+    bucket = limiter.bucket("aliyun:AK:write", RateLimit(20))
+    assert bucket.limit.per_second == pytest.approx(18)
+    assert limiter.bucket("aliyun:AK:write", RateLimit(20)) is bucket
+    assert limiter.bucket("aliyun:AK2:write", RateLimit(20)) is not bucket

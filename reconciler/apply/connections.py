@@ -31,6 +31,7 @@ class ConnectionOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     sleep: Sleep | None = None
+    limiter: RateLimiter | None = None  # None: a fresh limiter paced from the vendors' documented limits
 
 
 class VendorConnections:
@@ -41,7 +42,7 @@ class VendorConnections:
                  limiter: RateLimiter | None = None) -> None:
         self.options = options
         self.client = httpx.AsyncClient(timeout=options.timeout, follow_redirects=False)
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter or options.limiter or RateLimiter()
         self.providers: dict[str, Provider] = {}
         base_dir = Path(manifests.files[0]).parent if manifests.files else None
         for resource in manifests.of_kind("Provider"):
