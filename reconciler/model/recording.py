@@ -64,13 +64,17 @@ class Transcoding(StrictModel):
     bitrate: int  # Kbps
 
 
+JPG: list[Literal["jpg"]] = ["jpg"]
+HLS: list[Literal["hls"]] = ["hls"]
+
+
 class Snapshot(StrictModel):
     capture_interval: int = DEFAULT_CAPTURE_INTERVAL  # seconds
-    file_type: list[Literal["jpg"]] = Field(default_factory=lambda: ["jpg"], min_length=1)
+    file_type: list[Literal["jpg"]] = Field(default_factory=lambda: list(JPG), min_length=1)
 
 
 class RecordingFiles(StrictModel):
-    av_file_type: list[Literal["hls"]] = Field(default_factory=lambda: ["hls"], min_length=1)
+    av_file_type: list[Literal["hls"]] = Field(default_factory=lambda: list(HLS), min_length=1)
 
 
 StorageVendor = Literal["qiniu", "aws-s3", "aliyun-oss", "tencent-cos", "kingsoft-ks3"]
@@ -157,7 +161,7 @@ class RecordingSpec(StrictModel):
     def uses(self, medium: str) -> bool:
         return self.media == "audio-video" or self.media == medium
 
-    def to_desired(self, name: str, manifests: "ManifestSet") -> DesiredResource:
+    def to_desired(self, name: str, manifests: ManifestSet) -> DesiredResource:
         provider = manifests.provider(self.provider)
         lifecycle: Lifecycle = "active" if self.state == "recording" else "inactive"
         spec: dict[str, Any] = {
@@ -257,7 +261,7 @@ class RecordingSpec(StrictModel):
             return len(self.explicit_uids())
         return None
 
-    def effective_transcoding(self, manifests: "ManifestSet") -> dict[str, int]:
+    def effective_transcoding(self, manifests: ManifestSet) -> dict[str, int]:
         """transcodingConfig: as given; else the custom Layout's canvas size; else the vendor default."""
         if self.transcoding is not None:
             return self.transcoding.model_dump()
@@ -267,7 +271,7 @@ class RecordingSpec(StrictModel):
             out["width"], out["height"] = canvas.width, canvas.height
         return out
 
-    def normalised_layout(self, manifests: "ManifestSet") -> dict[str, Any]:
+    def normalised_layout(self, manifests: ManifestSet) -> dict[str, Any]:
         if self.layout is not None:
             return {"type": "custom", "name": self.layout, **manifests.layout(self.layout).normalised()}
         preset = self.layout_preset or "floating"

@@ -54,11 +54,11 @@ class AnyrtcProvider(BaseProvider):
 
     # -- protocol ---------------------------------------------------------------------------------
     def new_handles(self, kind: str, name: str, spec: Mapping[str, Any], generation: int) -> dict[str, str]:
-        self._check_kind(kind)
+        self._check_kind(kind, "new_handles")
         return {"cname": str(spec["channel"]), "uid": str(spec["recorderUid"]), "mode": str(spec["mode"])}
 
     async def observe(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> Observation:
-        self._check_kind(kind)
+        self._check_kind(kind, "observe")
         current = dict(handles)
         if not current.get("sid"):
             if current.get("resourceId"):
@@ -78,7 +78,7 @@ class AnyrtcProvider(BaseProvider):
         return observation_of(data.get("serverResponse") or {}, current)
 
     async def start(self, kind: str, handles: Handles, spec: Mapping[str, Any], save: SaveHandles) -> dict[str, str]:
-        self._check_kind(kind)
+        self._check_kind(kind, "start")
         current = {**dict(handles), **self.new_handles(kind, "", spec, 0)}
         previous = {k: current[k] for k in ("resourceId", "sid") if current.get(k)}
         if "sid" in previous:
@@ -110,7 +110,7 @@ class AnyrtcProvider(BaseProvider):
 
     async def update(self, kind: str, handles: Handles, spec: Mapping[str, Any],
                      groups: tuple[str, ...]) -> dict[str, str]:
-        self._check_kind(kind)
+        self._check_kind(kind, "update")
         current = self._running(handles, "update")
         for group in groups:
             if group == "subscribe":
@@ -125,7 +125,7 @@ class AnyrtcProvider(BaseProvider):
         return current
 
     async def stop(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
-        self._check_kind(kind)
+        self._check_kind(kind, "stop")
         current = dict(handles)
         if not current.get("sid"):
             if not current.get("resourceId"):
@@ -221,9 +221,10 @@ class AnyrtcProvider(BaseProvider):
         raise vendor_error(self.vendor, action, response, self.ctx.name, self.ctx.app_id)
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _check_kind(self, kind: str) -> None:
+    def _check_kind(self, kind: str, action: str) -> None:
         if kind != "Recording":
-            raise self.unsupported(f"{kind} (cloud recording only: use kind Recording)", kind)
+            raise VendorError(self.vendor, "Unsupported", f"anyRTC runs cloud recordings only (kind Recording); a "
+                              f"{kind} cannot use an anyrtc provider", transient=False, action=action)
 
     def _path(self, handles: Mapping[str, str], action: str) -> str:
         return f"resourceid/{handles['resourceId']}/sid/{handles['sid']}/mode/{handles.get('mode', 'mix')}/{action}"
