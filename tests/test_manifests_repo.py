@@ -39,7 +39,7 @@ def environment(name: str) -> list[str]:
 def test_layout_and_readme() -> None:
     assert sorted(p.name for p in (MANIFESTS / "environments").iterdir()) == ["production", "staging"]
     readme = (MANIFESTS / "README.md").read_text(encoding="utf-8")
-    for part in ("providers/", "layouts/", "environments/staging/", "environments/production/", "schema/",
+    for part in ("providers/", "layouts/", "environments/", "staging/", "production/", "schema/",
                  "reconciler plan manifests/providers manifests/layouts manifests/environments/staging"):
         assert part in readme
 
