@@ -169,8 +169,9 @@ def zego_mix_task(resource: Resource, manifests: ManifestSet) -> Iterator[Violat
 def stream_rules_are_zego_only(resource: Resource, manifests: ManifestSet) -> Iterator[Violation]:
     vendor = manifests.vendor_of(resource)
     if vendor is not None and vendor != "zego":
-        yield Violation(("spec", "provider"),
-                        f"StreamRule bans are a ZEGO feature (ForbidRTCStream); Provider is a {vendor} account")
+        provider = cast(StreamRuleSpec, resource.spec).provider
+        yield Violation(("spec", "provider"), f"StreamRule bans are a ZEGO feature (ForbidRTCStream); "
+                                              f"Provider/{provider} is for vendor {vendor}; name a zego Provider")
 
 
 @register_rule("StreamRule", "zego")
