@@ -1,5 +1,6 @@
 """State backends. `open_state(url)` picks one from a URL: `sqlite:///relative/path.db`,
-`sqlite:////absolute/path.db`, or a bare file path (SQLite)."""
+`sqlite:////absolute/path.db`, a bare file path (SQLite), or `postgresql://user@host/db` (PostgreSQL,
+for teams: needs the `postgres` extra)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ def open_state(url: str | Path = DEFAULT_STATE_URL) -> StateStore:
         return SqliteState(Path(url.removeprefix("sqlite:///")))
     if "://" not in url:
         return SqliteState(Path(url))
+    if url.startswith(("postgresql://", "postgres://")):
+        from reconciler.state.postgres import PostgresState
+
+        return PostgresState(url)
     scheme = url.split("://", 1)[0]
-    raise StateError(f"unsupported state URL scheme {scheme!r}; use sqlite:///path/to/state.db")
+    raise StateError(f"unsupported state URL scheme {scheme!r}; use sqlite:///path/to/state.db or postgresql://user@host/db")
 
 
 __all__ = ["DEFAULT_STATE_URL", "LockInfo", "StateStore", "locked", "open_state"]

@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.errors import LockHeldError, StateError
 from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import LockInfo, utc_now
+from reconciler.state.rows import COLUMNS, intent_data, record_from_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,12 +61,12 @@ class SqliteState:
         return int(row[0])
 
     def records(self) -> dict[str, ResourceRecord]:
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM resources ORDER BY address").fetchall()
-        return {row[0]: _record(row) for row in rows}
+        rows = self._db.execute(f"SELECT {COLUMNS} FROM resources ORDER BY address").fetchall()
+        return {row[0]: record_from_row(row) for row in rows}
 
     def get(self, address: str) -> ResourceRecord | None:
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
-        return _record(row) if row else None
+        row = self._db.execute(f"SELECT {COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
+        return record_from_row(row) if row else None
 
     # -- writing -------------------------------------------------------------------------------
     def _transaction(self, sql: str, params: tuple[Any, ...]) -> None:
@@ -97,7 +98,7 @@ class SqliteState:
                 record.address, record.kind, record.name, record.provider, record.vendor,
                 json.dumps(dict(record.handles)), record.generation,
                 json.dumps(record.last_applied) if record.last_applied is not None else None,
-                record.lifecycle, record.deletion_policy, json.dumps(_intent_data(intent)), _SERIAL, _NOW,
+                record.lifecycle, record.deletion_policy, json.dumps(intent_data(intent)), _SERIAL, _NOW,
             ),
         )
 
@@ -197,31 +198,6 @@ class SqliteState:
 
 _SERIAL = object()  # placeholder: the serial of the write being made
 _NOW = object()  # placeholder: the time of the write being made
-
-_COLUMNS = ("address, kind, name, provider, vendor, handles, generation, last_applied, lifecycle, "
-            "deletion_policy, intent, serial, updated_at")
-
-
-def _record(row: tuple[Any, ...]) -> ResourceRecord:
-    intent = None
-    if row[10]:
-        data = json.loads(row[10])
-        intent = Intent(data["operation"], data["handles"], data.get("spec"), data["lifecycle"],
-                        int(data["generation"]), data["started_at"])
-    return ResourceRecord(
-        address=row[0], kind=row[1], name=row[2], provider=row[3], vendor=row[4],
-        handles=json.loads(row[5]), generation=int(row[6]),
-        last_applied=json.loads(row[7]) if row[7] else None, lifecycle=row[8], deletion_policy=row[9],
-        intent=intent, serial=int(row[11]), updated_at=row[12],
-    )
-
-
-def _intent_data(intent: Intent) -> dict[str, Any]:
-    return {
-        "operation": intent.operation, "handles": dict(intent.handles), "spec": intent.spec,
-        "lifecycle": intent.lifecycle, "generation": intent.generation, "started_at": intent.started_at,
-    }
-
 
 def _is_dead_local(holder: LockInfo) -> bool:
     """A lock left by a process of this machine that no longer exists can be taken over safely."""
