@@ -42,6 +42,14 @@ INSERT INTO reconciler_meta (key, value) VALUES ('serial', 0) ON CONFLICT (key) 
 """
 
 
+def _one(cursor: Any) -> tuple[Any, ...]:
+    """The single row a statement that always returns one gave back."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StateError("the PostgreSQL state returned no row where one was expected; is the schema intact?")
+    return tuple(row)
+
+
 class PostgresState:
     def __init__(self, url: str) -> None:
         if psycopg is None:
@@ -59,8 +67,7 @@ class PostgresState:
 
     # -- reading -------------------------------------------------------------------------------
     def serial(self) -> int:
-        row = self._db.execute("SELECT value FROM reconciler_meta WHERE key='serial'").fetchone()
-        return int(row[0])
+        return int(_one(self._db.execute("SELECT value FROM reconciler_meta WHERE key='serial'"))[0])
 
     def records(self) -> dict[str, ResourceRecord]:
         rows = self._db.execute(f"SELECT {COLUMNS} FROM reconciler_resources ORDER BY address").fetchall()
@@ -74,8 +81,8 @@ class PostgresState:
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         try:
             with self._db.transaction():
-                serial = self._db.execute(
-                    "UPDATE reconciler_meta SET value = value + 1 WHERE key='serial' RETURNING value").fetchone()[0]
+                serial = _one(self._db.execute(
+                    "UPDATE reconciler_meta SET value = value + 1 WHERE key='serial' RETURNING value"))[0]
                 self._db.execute(sql, tuple(serial if p is _SERIAL else utc_now() if p is _NOW else p for p in params))
         except psycopg.Error as exc:
             raise StateError(f"cannot write PostgreSQL state: {exc.__class__.__name__}") from exc
@@ -117,18 +124,18 @@ class PostgresState:
         self._write("DELETE FROM reconciler_resources WHERE address=%s", (address,))
 
     def next_sequence(self, scope: str, floor: int) -> int:
-        row = self._db.execute(
+        row = _one(self._db.execute(
             """INSERT INTO reconciler_sequences (scope, value) VALUES (%s, %s)
                ON CONFLICT (scope) DO UPDATE SET value = GREATEST(reconciler_sequences.value + 1, EXCLUDED.value)
                RETURNING value""",
             (scope, floor),
-        ).fetchone()
+        ))
         return int(row[0])
 
     # -- locking -------------------------------------------------------------------------------
     def acquire_lock(self, info: LockInfo) -> None:
         conn = psycopg.connect(self.url, autocommit=True)
-        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]
+        got = _one(conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)))[0]
         if not got:
             conn.close()
             holder = self.lock_holder()
@@ -150,8 +157,8 @@ class PostgresState:
         self._lock_conn = None
 
     def lock_holder(self) -> LockInfo | None:
-        held = self._db.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype='advisory' AND objid=%s AND granted", (LOCK_KEY,)).fetchone()[0]
+        held = _one(self._db.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype='advisory' AND objid=%s AND granted", (LOCK_KEY,)))[0]
         if not held:
             return None  # a row without the lease is left over from a process that died
         row = self._db.execute("SELECT pid, host, since, purpose FROM reconciler_lock WHERE id=1").fetchone()
