@@ -64,7 +64,7 @@ async def import_resource(paths: Sequence[Path | str], address: str, vendor_id: 
     desired = wanted.get(address)
     if desired is None:
         guesses = difflib.get_close_matches(address, list(wanted), n=1, cutoff=0.6)
-        hint = f"; did you mean {guesses[0]!r}?" if guesses else ""
+        hint = f" (did you mean {guesses[0]!r}?)" if guesses else ""
         raise ReconcilerError(f"{address} is not a managed resource of the manifests{hint}; write its manifest "
                               "first (import adopts a job for a resource the manifests describe)")
     with locked(store, "import"):

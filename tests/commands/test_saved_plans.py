@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+from conftest import REPO, control
 
 from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
-from conftest import REPO, control
 
 SCHEMA = json.loads((REPO / "manifests" / "schema" / "plan.schema.json").read_text(encoding="utf-8"))
 TOWNHALL, STANDUP = "MixTask/townhall-live", "MixTask/standup-grid"
@@ -156,7 +156,7 @@ def test_saved_plan_json_validates_against_the_shipped_schema(
     switch_layout(manifests)
     (manifests / "extra.yaml").write_text("")  # an empty file is fine, and changes the fingerprint
     assert run(capsys, "plan", str(manifests), "--out", "update.json")[0] == 0
-    code, out, _ = run(capsys, "plan", str(manifests), "--format", "json")
+    _code, out, _ = run(capsys, "plan", str(manifests), "--format", "json")
     documents = [json.loads(Path(n).read_text()) for n in ("first.json", "update.json")] + [json.loads(out)]
     for document in documents:
         errors = [e.message for e in validator.iter_errors(document)]
