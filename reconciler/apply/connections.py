@@ -44,8 +44,8 @@ class VendorConnections:
         self.client = httpx.AsyncClient(timeout=options.timeout, follow_redirects=False)
         self.limiter = limiter or options.limiter or RateLimiter()
         self.providers: dict[str, Provider] = {}
-        base_dir = Path(manifests.files[0]).parent if manifests.files else None
         for resource in manifests.of_kind("Provider"):
+            base_dir = Path(resource.source.file).parent  # `{file: key.txt}` is relative to its manifest
             spec = cast(ProviderSpec, resource.spec)
             endpoint = resolve_endpoint(spec.vendor, spec.endpoint, options.endpoint_overrides,
                                         options.allowed_endpoints)

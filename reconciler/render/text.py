@@ -76,7 +76,7 @@ def render_change(out: Console, change: Change, *, verbose: bool) -> None:
             out.print(f"      {escape(line)}")
     else:
         for field in change.fields:
-            out.print(f"      {escape(field.path)}: {escape(_value(field.before))} -> {escape(_value(field.after))}")
+            out.print(f"      {escape(field.path)}: {escape(_value(field.before))} → {escape(_value(field.after))}")
 
 
 def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = False) -> None:
