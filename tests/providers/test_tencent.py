@@ -11,6 +11,8 @@ import httpx
 import pytest
 from conftest import REPO, control
 
+from tests.cli.helpers import copy_example, reconciler
+
 from reconciler.apply.executor import execute_plan
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.tencent import MESSAGES as EMULATOR_MESSAGES
@@ -195,3 +197,34 @@ def test_requests_wait_longer_than_the_servers_three_seconds_and_bodies_are_json
     assert timeout["read"] == REQUEST_TIMEOUT.read  # not the client's 1 s default
     assert json.loads(seen[0].content) == {"RoomId": "webinar"}
     assert seen[0].headers["content-type"] == "application/json"
+
+
+# -- the shipped example through the command line ---------------------------------------------------
+def test_cli_applies_the_example_then_resumes_on_a_new_token_and_resets_on_stop(
+        vendors: EmulatorCluster, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    manifests = copy_example("tencent", tmp_path)
+    first = reconciler(capsys, "apply", str(manifests), "--auto-approve")
+    assert first.code == 0 and "Apply: 1 succeeded, 0 failed" in first.out, first.out + first.err
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
+    assert reconciler(capsys, "plan", str(manifests), "--detailed-exitcode").code == 0
+    assert [e["action"] for e in log(vendors)] == ["set_mix_stream"]  # nothing to read back, nothing re-sent
+    mix_file = manifests / "mix.yaml"
+    mix_file.write_text(mix_file.read_text().replace('resumeToken: "2024-06-01"', 'resumeToken: "2024-06-02"'))
+    resumed = reconciler(capsys, "apply", str(manifests), "--auto-approve")
+    assert resumed.code == 0 and "MixTask/webinar-mix  resume" in resumed.out, resumed.out
+    mix_file.write_text(mix_file.read_text().replace("state: running", "state: stopped"))
+    stopped = reconciler(capsys, "apply", str(manifests), "--auto-approve")
+    assert stopped.code == 0 and "reset-to-grid" in stopped.out, stopped.out
+    assert [e["action"] for e in log(vendors)] == ["set_mix_stream", "resume_mcu_task", "set_mix_stream"]
+    assert (mix(vendors)["layoutMode"], mix(vendors)["resumes"]) == (0, 1)
+    assert reconciler(capsys, "plan", str(manifests), "--detailed-exitcode").code == 0
+
+
+def test_cli_reports_a_room_that_is_not_a_live_room(vendors: EmulatorCluster, tmp_path: Any,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    control(vendors, "tencent", "rooms", {"roomId": "webinar", "unlimited": False})
+    failed = reconciler(capsys, "apply", str(copy_example("tencent", tmp_path)), "--auto-approve")
+    assert failed.code == 1
+    assert ("tencent set_mix_stream failed: 100006: the room is not a live room with IsUnlimitedRoomEnabled set to "
+            "true: webinar; the room is not a live room created with IsUnlimitedRoomEnabled=true, so it cannot be "
+            "mixed") in failed.out + failed.err

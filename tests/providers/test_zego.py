@@ -14,6 +14,8 @@ import httpx
 import pytest
 from conftest import REPO, control
 
+from tests.cli.helpers import copy_example, reconciler
+
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.zego import MESSAGES as EMULATOR_MESSAGES
 from reconciler.emulator.zego import ZegoEmulator
@@ -302,3 +304,49 @@ def test_unsupported_operations_and_broken_answers(vendors: EmulatorCluster) -> 
     with pytest.raises(VendorUnavailable) as unavailable:
         asyncio.run(main())
     assert str(unavailable.value) == "zego GetMixTaskInfo failed: HTTP502: the answer is not ZEGO's JSON envelope"
+
+
+# -- the shipped example through the command line ---------------------------------------------------
+def writes(vendors: EmulatorCluster) -> list[str]:
+    return [e["action"] for e in log(vendors) if e["action"] not in ("GetMixTaskInfo", "DescribeRTCStreamState")]
+
+
+def test_cli_applies_the_example_once_then_lifts_and_renews_the_ban(
+        vendors: EmulatorCluster, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    manifests = copy_example("zego", tmp_path)
+    first = reconciler(capsys, "apply", str(manifests), "--auto-approve")
+    assert first.code == 0 and "Apply: 2 succeeded, 0 failed" in first.out, first.out + first.err
+    assert sorted(writes(vendors)) == ["ForbidRTCStream", "StartMix"]  # allow-stage: never banned, nothing to do
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
+    assert reconciler(capsys, "plan", str(manifests), "--detailed-exitcode").code == 0
+    assert len(writes(vendors)) == 2  # applying twice wrote nothing the second time
+    rules = manifests / "stream-rules.yaml"
+    rules.write_text(rules.read_text().replace("streamId: heckler-cam, allowed: false",
+                                               "streamId: heckler-cam, allowed: true"))
+    lifted = reconciler(capsys, "apply", str(manifests), "--auto-approve")
+    assert lifted.code == 0 and "StreamRule/ban-heckler  resume" in lifted.out, lifted.out
+    rules.write_text(rules.read_text().replace("streamId: heckler-cam, allowed: true",
+                                               "streamId: heckler-cam, allowed: false"))
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
+    assert writes(vendors)[2:] == ["ResumeRTCStream", "ForbidRTCStream"]
+    assert strictly_increasing(sequences_sent(vendors))
+    assert control(vendors, "zego", "state")["tasks"]["streams"]["heckler-cam"]["banned"] is True
+
+
+def test_cli_restarts_a_mix_that_ended_and_sees_a_lifted_ban(
+        vendors: EmulatorCluster, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    manifests = copy_example("zego", tmp_path)
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
+    task_id = offline().new_handles("MixTask", "concert-mix", MIX, 1)["taskId"]
+    control(vendors, "zego", "drift", {"taskId": task_id, "remove": True})
+    control(vendors, "zego", "drift", {"streamId": "heckler-cam", "banned": False})
+    control(vendors, "zego", "publish", {"streamId": "heckler-cam", "publishing": True})
+    planned = reconciler(capsys, "plan", str(manifests), "--detailed-exitcode")
+    assert planned.code == 2, planned.out + planned.err
+    assert "GetMixTaskInfo: 110209001: the mix task does not exist" in planned.out
+    assert "the stream is publishing, so no ban is in force" in planned.out
+    assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
+    assert sorted(writes(vendors)[2:]) == ["ForbidRTCStream", "StartMix"]
+    mixes = control(vendors, "zego", "state")["tasks"]["mixes"]
+    assert list(mixes) == [offline().new_handles("MixTask", "concert-mix", MIX, 2)["taskId"]]
+    assert control(vendors, "zego", "state")["tasks"]["streams"]["heckler-cam"]["banned"] is True
