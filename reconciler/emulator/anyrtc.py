@@ -28,6 +28,11 @@ Control endpoints beyond the shared ones:
                               update/updateLayout/stop answer 404
                               {"sid": ..., "gone": true}   the recording vanished: every call answers 404
                               {"sid": ..., "status": 0-7}  force the status query reports
+
+Assumptions where the document is vague (Agora's public docs decide; see docs/vendors/anyrtc.md):
+error bodies are {"code", "reason"} with HTTP 400, 404 for a recording that ended; update overwrites
+the whole subscription (a medium left out records nothing); a stopped recording answers query 404 at
+once; the idle timer starts when the channel empties or the recording starts, whichever is later.
 """
 
 from __future__ import annotations
@@ -41,7 +46,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from reconciler.emulator.anyrtc_rules import Rejected, check_acquire, check_layout, check_start, check_update
+from reconciler.emulator.anyrtc_rules import (
+    REASONS,
+    Rejected,
+    check_acquire,
+    check_layout,
+    check_start,
+    check_update,
+)
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
 
 ROUTE = re.compile(
@@ -52,15 +64,6 @@ ROUTE = re.compile(
 RESOURCE_TTL = 300.0
 FIRST_SLICE_SECONDS = 10.0
 SECRET_FIELDS = ("accessKey", "secretKey", "secret", "token")
-REASONS = {
-    "2": "invalid parameter", "7": "the recording is already running with this resource ID",
-    "8": "bad HTTP request header", "49": "stop repeated", "53": "already recording",
-    "62": "cloud recording is not enabled for this App ID", "65": "request failed because of network jitter",
-    "404": "failed to find worker", "432": "parameter mismatch", "433": "resource ID expired",
-    "435": "no recorded file", "501": "the recording service is exiting", "1001": "failed to decode resource ID",
-    "1003": "App ID or sid does not match the resource ID", "1013": "invalid channel name",
-    "1028": "invalid updateLayout body",
-}
 
 
 class AnyrtcEmulator(VendorEmulator):

@@ -25,6 +25,16 @@ REGIONS: dict[int, frozenset[int]] = {
     3: frozenset(range(20)),
     4: frozenset(range(10)),
 }
+# what injected faults and refusals say, by code
+REASONS = {
+    "2": "invalid parameter", "7": "the recording is already running with this resource ID",
+    "8": "bad HTTP request header", "49": "stop repeated", "53": "already recording",
+    "62": "cloud recording is not enabled for this App ID", "65": "request failed because of network jitter",
+    "404": "failed to find worker", "432": "parameter mismatch", "433": "resource ID expired",
+    "435": "no recorded file", "501": "the recording service is exiting", "1001": "failed to decode resource ID",
+    "1003": "App ID or sid does not match the resource ID", "1013": "invalid channel name",
+    "1028": "invalid updateLayout body",
+}
 START_KEYS = {"token", "recordingConfig", "recordingFileConfig", "snapshotConfig", "storageConfig",
               "extensionServiceConfig"}
 RECORDING_KEYS = {"channelType", "streamTypes", "decryptionMode", "secret", "audioProfile", "videoStreamType",

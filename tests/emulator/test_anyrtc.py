@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import control
 
 from reconciler.emulator.cluster import EmulatorCluster
+from tests.conftest import control
 
 APP, CUSTOMER, SECRET = "demo-anyrtc-app", "demo-anyrtc-customer", "demo-anyrtc-secret-7f3c"
 OTHER_APP = "demo-anyrtc-other"

@@ -6,11 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from reconciler.errors import ManifestErrors
 from reconciler.model import load_manifests
 from reconciler.model.recording import default_recorder_uid, subscribe_uid_group
+from tests.conftest import REPO
 
 BASE = """\
 apiVersion: reconciler/v1

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from conftest import REPO, control
 
 from reconciler.emulator.anyrtc import AnyrtcEmulator
 from reconciler.emulator.cluster import EmulatorCluster
@@ -26,6 +25,7 @@ from reconciler.ratelimit import RateLimiter
 from reconciler.records import Intent, Observation, ResourceRecord
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
+from tests.conftest import REPO, control
 
 T = TypeVar("T")
 DESIRED = {d.name: d for d in load_manifests([REPO / "examples" / "anyrtc"]).desired()}
