@@ -32,7 +32,7 @@ class StreamRuleSpec(StrictModel):
     def references(self) -> list[Reference]:
         return [Reference(("spec", "provider"), "Provider", self.provider)]
 
-    def to_desired(self, name: str, manifests: "ManifestSet") -> DesiredResource:
+    def to_desired(self, name: str, manifests: ManifestSet) -> DesiredResource:
         provider = manifests.provider(self.provider)
         lifecycle: Lifecycle = "inactive" if self.allowed else "active"
         return DesiredResource(

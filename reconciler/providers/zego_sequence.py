@@ -65,9 +65,8 @@ class SequenceGate:
     async def turn(self, scope: str) -> AsyncIterator[None]:
         """Hold the scope while a value is drawn, sent and answered."""
         lock = self._locks.setdefault(scope, asyncio.Lock())
-        async with lock:
-            async with _host_lock(scope):
-                yield
+        async with lock, _host_lock(scope):
+            yield
 
 
 @asynccontextmanager

@@ -60,17 +60,17 @@ def test_usersig_made_by_tencents_package_is_accepted(vendors: EmulatorCluster) 
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ({"usersig": official_sig(key="f" * 64)}, (60004, "error in account or signature: UserSig rejected (signature): "
-                                                      "the UserSig signature does not match the application's key")),
-    ({"usersig": "not-a-sig"}, (60004, "error in account or signature: UserSig rejected (malformed): the UserSig is "
-                                       "not a TLSSigAPIv2 signature (cannot be decoded)")),
+    ({"usersig": official_sig(key="f" * 64)}, (60004, ("error in account or signature: UserSig rejected (signature): "
+                                                      "the UserSig signature does not match the application's key"))),
+    ({"usersig": "not-a-sig"}, (60004, ("error in account or signature: UserSig rejected (malformed): the UserSig is "
+                                       "not a TLSSigAPIv2 signature (cannot be decoded)"))),
     ({"usersig": official_sig(sdkappid=1400000002)},
-     (60004, "error in account or signature: UserSig rejected (mismatch): the UserSig was made for SDKAppID "
-             "1400000002, not 1400000001")),
+     (60004, ("error in account or signature: UserSig rejected (mismatch): the UserSig was made for SDKAppID "
+             "1400000002, not 1400000001"))),
     ({"identifier": "alice", "usersig": official_sig("alice")},
      (60010, "the request requires App administrator permissions: 'alice' is not the App admin")),
-    ({"identifier": "alice"}, (60004, "error in account or signature: the UserSig was made for 'administrator', "
-                                      "not 'alice'")),
+    ({"identifier": "alice"}, (60004, ("error in account or signature: the UserSig was made for 'administrator', "
+                                      "not 'alice'"))),
     ({"usersig": None}, (60004, "error in account or signature: identifier and usersig are required")),
     ({"sdkappid": None}, (60012, "the RESTful API requires an SDKAppID")),
     ({"sdkappid": 1400000009}, (60006, "SDKAppID is invalid: unknown SDKAppID '1400000009'")),
@@ -94,12 +94,12 @@ def test_expired_usersig_is_refused(vendors: EmulatorCluster) -> None:
 
 @pytest.mark.parametrize(("method", "raw", "command", "expected"), [
     ("GET", None, "set_mix_stream", (60002, "HTTP parsing error: the REST API accepts POST only")),
-    ("POST", b"", "set_mix_stream", (60003, "HTTP request JSON parsing error: the POST body cannot be empty; "
-                                            "send {} at least")),
+    ("POST", b"", "set_mix_stream", (60003, ("HTTP request JSON parsing error: the POST body cannot be empty; "
+                                            "send {} at least"))),
     ("POST", b"{nope", "set_mix_stream", (60003, "HTTP request JSON parsing error: the body is not JSON")),
     ("POST", b"[]", "set_mix_stream", (60003, "HTTP request JSON parsing error: the body must be a JSON object")),
-    ("POST", b"{}", "pause_mcu_task", (60009, "request resource error: no API at "
-                                             "/v4/live_engine_http_srv/pause_mcu_task")),
+    ("POST", b"{}", "pause_mcu_task", (60009, ("request resource error: no API at "
+                                             "/v4/live_engine_http_srv/pause_mcu_task"))),
 ])
 def test_rest_conventions(vendors: EmulatorCluster, method: str, raw: bytes | None, command: str,
                           expected: tuple[int, str]) -> None:
@@ -109,14 +109,14 @@ def test_rest_conventions(vendors: EmulatorCluster, method: str, raw: bytes | No
 @pytest.mark.parametrize(("body", "expected"), [
     ({}, (100002, "invalid parameter: RoomId must be a string of 1-48 bytes")),
     ({"RoomId": "r" * 49}, (100002, "invalid parameter: RoomId must be a string of 1-48 bytes")),
-    ({"RoomId": "mix1", "LayoutMode": 2}, (100429, "invalid mixing mode: LayoutMode 2; expected 0 (grid) or 1000 "
-                                                   "(custom)")),
-    ({"RoomId": "mix1", "LayoutMode": 1000}, (100002, "invalid parameter: custom mode (1000) needs "
-                                                      "LayoutInfo.LayoutList")),
+    ({"RoomId": "mix1", "LayoutMode": 2}, (100429, ("invalid mixing mode: LayoutMode 2; expected 0 (grid) or 1000 "
+                                                   "(custom)"))),
+    ({"RoomId": "mix1", "LayoutMode": 1000}, (100002, ("invalid parameter: custom mode (1000) needs "
+                                                      "LayoutInfo.LayoutList"))),
     ({**CUSTOM, "VideoEncode": {"Width": 640, "Height": 360}},
      (100002, "invalid parameter: LayoutList[0] extends past the 640x360 canvas")),
-    ({**CUSTOM, "VideoEncode": {"Width": 0}}, (100002, "invalid parameter: VideoEncode needs a positive integer "
-                                                       "Width and Height")),
+    ({**CUSTOM, "VideoEncode": {"Width": 0}}, (100002, ("invalid parameter: VideoEncode needs a positive integer "
+                                                       "Width and Height"))),
 ])
 def test_set_mix_stream_validates_its_body(vendors: EmulatorCluster, body: dict[str, Any],
                                            expected: tuple[int, str]) -> None:

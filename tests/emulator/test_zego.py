@@ -159,8 +159,8 @@ def test_start_mix_starts_updates_and_stop_mix_stops_by_task_id(vendors: Emulato
 
 @pytest.mark.parametrize(("body", "expected", "message"), [
     (mix_body(rect={"Top": 0, "Left": 0, "Bottom": 721, "Right": 10}), 110200002,
-     "input error: MixInput[0].RectInfo {'Top': 0, 'Left': 0, 'Bottom': 721, 'Right': 10} is not inside the "
-     "1280x720 output"),
+     ("input error: MixInput[0].RectInfo {'Top': 0, 'Left': 0, 'Bottom': 721, 'Right': 10} is not inside the "
+     "1280x720 output")),
     ({**mix_body(), "MixInput": []}, 110200002, "input error: MixInput must list at least one input stream"),
     ({**mix_body(), "Sequence": "1"}, 110200002, "input error: Sequence must be an integer"),
     ({**mix_body(), "UserId": ""}, 110200002, "input error: UserId is required"),

@@ -79,15 +79,15 @@ def test_stream_id_charset_provider_reference_and_vendor(tmp_path: Path) -> None
     path = write(tmp_path, ZEGO, ALIYUN, rule("a", '"bad id"'), rule("b", "cam", provider="ali-prod"),
                  rule("c", "cam", provider="zego-prd"))
     assert errors_of(path) == [
-        f"{tmp_path}/m.yaml:37:13: StreamRule/c: spec.provider: no Provider named 'zego-prd'; did you mean "
-        "'zego-prod'?",
+        (f"{tmp_path}/m.yaml:37:13: StreamRule/c: spec.provider: no Provider named 'zego-prd'; did you mean "
+        "'zego-prod'?"),
     ]
     path = write(tmp_path, ZEGO, ALIYUN, rule("a", '"bad id"'), rule("b", "cam", provider="ali-prod"))
     assert errors_of(path) == [
-        f"{tmp_path}/m.yaml:22:13: StreamRule/a: spec.streamId: ZEGO stream ids allow only A-Z a-z 0-9 _ - (no "
-        "spaces, dots or URL characters)",
-        f"{tmp_path}/m.yaml:29:13: StreamRule/b: spec.provider: StreamRule bans are a ZEGO feature "
-        "(ForbidRTCStream); Provider/ali-prod is for vendor aliyun; name a zego Provider",
+        (f"{tmp_path}/m.yaml:22:13: StreamRule/a: spec.streamId: ZEGO stream ids allow only A-Z a-z 0-9 _ - (no "
+        "spaces, dots or URL characters)"),
+        (f"{tmp_path}/m.yaml:29:13: StreamRule/b: spec.provider: StreamRule bans are a ZEGO feature "
+        "(ForbidRTCStream); Provider/ali-prod is for vendor aliyun; name a zego Provider"),
     ]
 
 
@@ -97,8 +97,8 @@ def test_one_rule_per_stream_and_the_test_prefix_counts_towards_the_length(tmp_p
                  rule("other-env", "cam", provider="zego-test"), rule("long", long_id, provider="zego-test"),
                  rule("long-prod", long_id))
     assert errors_of(path) == [
-        f"{tmp_path}/m.yaml:31:13: StreamRule/second: spec.streamId: stream 'cam' already has a rule: "
-        f"StreamRule/first ({tmp_path}/m.yaml:18); keep one rule per stream",
-        f"{tmp_path}/m.yaml:47:13: StreamRule/long: spec.streamId: ZEGO stream ids are at most 256 characters; this "
-        "one is 260 with the test prefix 'zegotest-1234567890-'",
+        (f"{tmp_path}/m.yaml:31:13: StreamRule/second: spec.streamId: stream 'cam' already has a rule: "
+        f"StreamRule/first ({tmp_path}/m.yaml:18); keep one rule per stream"),
+        (f"{tmp_path}/m.yaml:47:13: StreamRule/long: spec.streamId: ZEGO stream ids are at most 256 characters; this "
+        "one is 260 with the test prefix 'zegotest-1234567890-'"),
     ]

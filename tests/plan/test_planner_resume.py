@@ -102,8 +102,8 @@ def test_a_ban_lifted_behind_our_back_is_drift_and_banned_again() -> None:
     publishing = Observation("inactive", "the stream is publishing, so no ban is in force")
     change = plan_resource(ban(allowed=False), ban_record("active"), publishing)
     assert (change.action, change.drift) == (Action.CREATE, True)
-    assert change.reasons == ("drift: the vendor reports it is not running (the stream is publishing, so no ban is "
-                              "in force); it will be started again",)
+    assert change.reasons == (("drift: the vendor reports it is not running (the stream is publishing, so no ban is "
+                              "in force); it will be started again"),)
 
 
 def test_a_new_stream_id_replaces_the_ban_and_a_removed_rule_lifts_it_with_prune() -> None:
@@ -112,5 +112,5 @@ def test_a_new_stream_id_replaces_the_ban_and_a_removed_rule_lifts_it_with_prune
     orphan = plan_orphan(ban_record("active"), Observation("unknown"), prune=True)
     assert (orphan.action, orphan.display_action, orphan.orphan) == (Action.RESUME, "resume", True)
     kept = plan_orphan(ban_record("active"), Observation("unknown"), prune=False)
-    assert (kept.action, kept.reasons) == (Action.NOOP, ("removed from the manifests; `apply --prune` would have it "
-                                                         "stopped",))
+    assert (kept.action, kept.reasons) == (Action.NOOP, (("removed from the manifests; `apply --prune` would have it "
+                                                         "stopped"),))

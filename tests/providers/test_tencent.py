@@ -11,8 +11,6 @@ import httpx
 import pytest
 from conftest import REPO, control
 
-from tests.cli.helpers import copy_example, reconciler
-
 from reconciler.apply.executor import execute_plan
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.tencent import MESSAGES as EMULATOR_MESSAGES
@@ -28,6 +26,7 @@ from reconciler.providers.tencent_usersig import verify
 from reconciler.records import Observation
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
+from tests.cli.helpers import copy_example, reconciler
 
 T = TypeVar("T")
 APP = TencentEmulator.DEMO_ACCOUNTS[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import subprocess
@@ -13,8 +14,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from conftest import REPO, control
-
-from tests.cli.helpers import copy_example, reconciler
 
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.zego import MESSAGES as EMULATOR_MESSAGES
@@ -28,6 +27,7 @@ from reconciler.providers.zego_errors import CODES
 from reconciler.providers.zego_signing import public_params, signature
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
+from tests.cli.helpers import copy_example, reconciler
 
 T = TypeVar("T")
 APP_ID = str(ZegoEmulator.DEMO_ACCOUNTS[0]["appId"])
@@ -74,7 +74,7 @@ def sequences_sent(vendors: EmulatorCluster) -> list[int]:
 
 
 def strictly_increasing(values: list[int]) -> bool:
-    return all(a < b for a, b in zip(values, values[1:]))
+    return all(a < b for a, b in itertools.pairwise(values))
 
 
 def test_published_signature_vector() -> None:
@@ -179,7 +179,7 @@ def test_two_processes_sharing_a_state_store_never_send_a_lower_sequence(vendors
 def test_a_machine_with_a_slow_clock_still_sends_higher_sequences_through_the_store(
         vendors: EmulatorCluster, tmp_path: Any) -> None:
     store = SqliteState(tmp_path / "state.db")
-    behind: SequenceSource = lambda scope, floor: store.next_sequence(scope, floor - 3_600_000)  # noqa: E731
+    behind: SequenceSource = lambda scope, floor: store.next_sequence(scope, floor - 3_600_000)
     handles = {"streamId": "cam"}
     run(vendors, lambda p: p.start("StreamRule", handles, {"streamId": "cam"}, lambda _h: None),
         sequences=store.next_sequence)
@@ -188,7 +188,7 @@ def test_a_machine_with_a_slow_clock_still_sends_higher_sequences_through_the_st
     assert strictly_increasing(sequences_sent(vendors))
 
     # without a shared store, the slow clock's millisecond Sequence is refused by ZEGO
-    local_behind: SequenceSource = lambda scope, floor: floor - 3_600_000  # noqa: E731
+    local_behind: SequenceSource = lambda scope, floor: floor - 3_600_000
     with pytest.raises(VendorConflict) as caught:
         run(vendors, lambda p: p.start("StreamRule", handles, {"streamId": "cam"}, lambda _h: None),
             sequences=local_behind)
@@ -253,8 +253,8 @@ def test_observe_reports_drift_in_spec_terms(vendors: EmulatorCluster) -> None:
 def test_stream_rule_observation(vendors: EmulatorCluster) -> None:
     handles = {"streamId": "stage"}
     quiet = run(vendors, lambda p: p.observe("StreamRule", handles, None))
-    assert (quiet.status, quiet.detail) == ("unknown", "stream not publishing (41004); ZEGO has no call that lists "
-                                                       "bans, so the last applied state stands")
+    assert (quiet.status, quiet.detail) == ("unknown", ("stream not publishing (41004); ZEGO has no call that lists "
+                                                       "bans, so the last applied state stands"))
     control(vendors, "zego", "publish", {"streamId": "stage", "publishing": True})
     live = run(vendors, lambda p: p.observe("StreamRule", handles, None))
     assert (live.status, live.detail) == ("inactive", "the stream is publishing, so no ban is in force")
@@ -329,7 +329,8 @@ def test_cli_applies_the_example_once_then_lifts_and_renews_the_ban(
                                                "streamId: heckler-cam, allowed: false"))
     assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
     assert writes(vendors)[2:] == ["ResumeRTCStream", "ForbidRTCStream"]
-    assert strictly_increasing(sequences_sent(vendors))
+    bans = [int(e["params"]["Sequence"]) for e in log(vendors, "ForbidRTCStream", "ResumeRTCStream")]
+    assert len(bans) == 3 and strictly_increasing(bans)
     assert control(vendors, "zego", "state")["tasks"]["streams"]["heckler-cam"]["banned"] is True
 
 
