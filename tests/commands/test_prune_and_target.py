@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import REPO, control
 
@@ -56,6 +57,7 @@ def test_prune_guard_then_allow_empty_stops_and_retain_forgets(
     assert statuses(vendors) == {"standup": 1, "townhall": 1}
 
     code, out, _ = run(capsys, "plan", str(manifests), "--prune", "--allow-empty", "--format", "json")
+    jsonschema.validate(json.loads(out), json.loads((REPO / "manifests/schema/plan.schema.json").read_text()))
     changes = {c["address"]: c["action"] for c in json.loads(out)["changes"]}
     assert changes == {STANDUP: "stop", TOWNHALL: "forget"}
     code, out, _ = run(capsys, "apply", str(manifests), "--prune", "--allow-empty", "--auto-approve")
