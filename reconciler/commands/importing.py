@@ -103,8 +103,8 @@ def _refuse_unless_running(address: str, vendor: str, vendor_id: str, observatio
         raise ReconcilerError(f"{address}: {vendor} reports job {vendor_id!r} as stopped{detail}; a stopped job "
                               "cannot be adopted. Let `reconciler apply` start a new one")
     if observation.status == "unknown":
-        raise ReconcilerError(f"{address}: {vendor} could not say whether job {vendor_id!r} runs{detail}; "
-                              "try the import again")
+        raise ReconcilerError(f"{address}: {vendor} cannot tell whether job {vendor_id!r} runs{detail}, so it "
+                              "cannot be adopted; let `reconciler apply` start and manage the job instead")
 
 
 @click.command("import")
