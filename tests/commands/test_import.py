@@ -127,3 +127,14 @@ def test_adopted_last_applied_trusts_the_vendor_then_reapplies_what_it_cannot_re
     # the difference), layout is not (unknown: re-applied once); channel cannot change (assumed)
     assert last == {"channel": "c", "output": {"streamUrl": "rtmp://h/other"}}
     assert unknown == ("layout",)
+
+
+def test_a_job_the_vendor_cannot_observe_is_not_adopted() -> None:
+    from reconciler.commands.importing import _refuse_unless_running
+    from reconciler.errors import ReconcilerError
+
+    with pytest.raises(ReconcilerError) as raised:
+        _refuse_unless_running("MixTask/x", "tencent", "room1", Observation("unknown", "no describe call"))
+    assert str(raised.value) == ("MixTask/x: tencent cannot tell whether job 'room1' runs (no describe call), so it "
+                                 "cannot be adopted; let `reconciler apply` start and manage the job instead")
+    _refuse_unless_running("MixTask/x", "aliyun", "t", Observation("paused"))  # paused jobs are adoptable
