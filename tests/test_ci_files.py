@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
 from ruamel.yaml import YAML
 
 from reconciler.cli import cli
+from tests.conftest import REPO
 
 ACTION_DIR = REPO / ".github" / "actions" / "reconciler"
 EXAMPLES = REPO / "examples" / "github-workflows"

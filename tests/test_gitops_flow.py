@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REPO, control
 
 from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.state import open_state
+from tests.conftest import REPO, control
 
 HEADER = "apiVersion: reconciler/v1\n"
 PROVIDERS = HEADER + """kind: Provider

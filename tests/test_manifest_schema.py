@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
 from jsonschema import Draft7Validator
 from ruamel.yaml import YAML
 
 from reconciler.cli import cli
 from reconciler.model.registry import KINDS
 from reconciler.model.schema import REGENERATE, SHIPPED_PATH, manifest_schema, manifest_schema_text
+from tests.conftest import REPO
 
 SHIPPED = REPO / SHIPPED_PATH
 

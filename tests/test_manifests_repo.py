@@ -8,12 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REPO, control
 
 from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.model.manifest import load_manifests
 from reconciler.model.schema import SHIPPED_PATH
+from tests.conftest import REPO, control
 
 MANIFESTS = REPO / "manifests"
 SHARED = [MANIFESTS / "providers", MANIFESTS / "layouts"]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
 
 from reconciler.apply.connections import ConnectionOptions
 from reconciler.apply.executor import ApplyEvents, ApplyResult, ChangeResult
@@ -29,6 +28,7 @@ from reconciler.state import open_state
 from reconciler.state.base import StateStore
 from reconciler.watch import EventLog, Watcher, WatchOptions, parse_interval, scrub
 from reconciler.workflow import ApplyOutcome, apply_manifests
+from tests.conftest import REPO
 
 LAYOUT = """apiVersion: reconciler/v1
 kind: Layout
