@@ -48,6 +48,8 @@ def test_project_workflow() -> None:
     assert any(u.startswith("actions/setup-python@") for u in uses(test))
     [test_command] = [run for run in steps_running(test) if "pytest" in run]
     assert test_command.strip() == ci_run_test_command()
+    if "postgresql" in (REPO / ".ci" / "run").read_text():  # .ci/run provides PostgreSQL for the state tests
+        assert any("apt-get install" in run and "postgresql" in run for run in steps_running(test))
 
 
 def test_composite_action_interface() -> None:
@@ -66,7 +68,8 @@ def test_composite_action_interface() -> None:
     assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "${{ inputs.plan-file }}"
     assert steps["Fail on errors"]["if"] == "steps.run.outputs.failed == 'true'"
     install = steps["Install rtc-reconciler"]["run"]
-    assert '"$GITHUB_ACTION_PATH/../../.."' in install and (ACTION_DIR / "../../../pyproject.toml").resolve().is_file()
+    assert 'root="$(cd "$GITHUB_ACTION_PATH/../../.." && pwd)"' in install and '"$root[postgres]"' in install
+    assert (ACTION_DIR / "../../../pyproject.toml").resolve().is_file()
 
 
 def test_pre_commit_hook() -> None:
