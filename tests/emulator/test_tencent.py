@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 import TLSSigAPIv2  # Tencent's own UserSig package: the emulator must accept what it makes
-from conftest import control
 
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.tencent import TencentEmulator
+from tests.conftest import control
 
 APP = TencentEmulator.DEMO_ACCOUNTS[0]
 SDKAPPID, KEY, ADMIN = int(APP["sdkAppId"]), str(APP["key"]), str(APP["admin"])

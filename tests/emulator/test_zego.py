@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import control
 
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.zego import ZegoEmulator
 from reconciler.providers.zego_signing import public_params
+from tests.conftest import control
 
 APP = ZegoEmulator.DEMO_ACCOUNTS[0]
 APP_ID, SECRET = str(APP["appId"]), str(APP["serverSecret"])

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from reconciler.errors import ManifestErrors
 from reconciler.model import load_manifests
+from tests.conftest import REPO
 
 
 def provider(vendor: str, app_id: str, extra: str = "", name: str = "") -> str:

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from conftest import REPO, control
 
 from reconciler.apply.executor import execute_plan
 from reconciler.emulator.cluster import EmulatorCluster
@@ -27,6 +26,7 @@ from reconciler.records import Observation
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
 from tests.cli.helpers import copy_example, reconciler
+from tests.conftest import REPO, control
 
 T = TypeVar("T")
 APP = TencentEmulator.DEMO_ACCOUNTS[0]

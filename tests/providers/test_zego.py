@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from conftest import REPO, control
 
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.emulator.zego import MESSAGES as EMULATOR_MESSAGES
@@ -28,6 +27,7 @@ from reconciler.providers.zego_signing import public_params, signature
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
 from tests.cli.helpers import copy_example, reconciler
+from tests.conftest import REPO, control
 
 T = TypeVar("T")
 APP_ID = str(ZegoEmulator.DEMO_ACCOUNTS[0]["appId"])
