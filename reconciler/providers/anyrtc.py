@@ -272,12 +272,18 @@ def observation_of(server: Mapping[str, Any], handles: Mapping[str, str]) -> Obs
                        handles=dict(handles))
 
 
-def orphan_message(handles: Mapping[str, str], spec: Mapping[str, Any] | None, action: str, code: str = "7") -> str:
+def orphan_message(handles: Mapping[str, str], spec: Mapping[str, Any] | None, action: str,
+                   code: str = "7") -> str:
+    """What to do about a recording that runs but cannot be named (no sid): 7 knows its resource ID,
+    53 knows only that this cname+uid records."""
     idle = (spec or {}).get("maxIdleSeconds", 30)
-    cause = ("a start whose answer was lost took effect" if code == "7"
-             else "a recording of this channel with this uid runs that the state does not name")
-    return (f"cannot {action}: {cause} (channel {handles.get('cname')!r}, uid {handles.get('uid')}, resource ID "
-            f"{handles.get('resourceId')}). anyRTC cannot report its sid, so it cannot be queried or stopped through "
+    where = f"channel {handles.get('cname')!r}, uid {handles.get('uid')}"
+    if code == "7":
+        cause = f"a start whose answer was lost took effect ({where}, resource ID {handles.get('resourceId')})"
+        support = "ask anyRTC support to stop the recording of that resource ID"
+    else:
+        cause = f"a recording of this channel with this uid runs that the state does not name ({where})"
+        support = f"ask anyRTC support to stop the recording of uid {handles.get('uid')} in that channel"
+    return (f"cannot {action}: {cause}. anyRTC cannot report its sid, so it cannot be queried or stopped through "
             f"the API. It ends by itself once the channel has been empty for {idle} s: run apply again after that, "
-            "or ask anyRTC support to stop the recording of that resource ID. If another tool records with this "
-            "uid, give this Recording a different recorderUid.")
+            f"or {support}. If another tool records with this uid, give this Recording a different recorderUid.")

@@ -4,15 +4,21 @@ and the anyRTC emulator over loopback sockets. Assertions are on what the emulat
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconciler.emulator.anyrtc import AnyrtcEmulator
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.state import open_state
 from tests.cli.helpers import actions, copy_example, reconciler, tasks
-from tests.conftest import control
+from tests.conftest import REPO, control
 
 WRITES = ("acquire", "start", "update", "updateLayout", "stop")
 
@@ -138,3 +144,45 @@ def test_storage_keys_never_reach_output_or_state(vendors: EmulatorCluster, exam
     [start] = [e for e in control(vendors, "anyrtc", "requests")["log"]
                if e["action"] == "start" and e["body"]["cname"] == "townhall"]
     assert start["body"]["clientRequest"]["storageConfig"]["secretKey"] == "demo-storage-secret-key-9d21"
+
+
+def test_kill_during_start_keeps_the_resource_id_and_never_starts_twice(
+        vendors: EmulatorCluster, example: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Kill -9 an apply while anyRTC holds its start: the resource ID is already in state, the sid never
+    arrives, and the next runs report the recording instead of starting a second one."""
+    control(vendors, "anyrtc", "faults", {"action": "start", "type": "latency", "latencyMs": 1500})
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(example), "--auto-approve",
+                              "--target", "Recording/townhall-archive"], env=env, cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not control(vendors, "anyrtc", "requests")["inFlight"].get("start"):
+        if time.monotonic() > deadline or child.poll() is not None:
+            child.kill()
+            pytest.fail("the apply never reached the vendor")
+        time.sleep(0.02)
+    record = open_state(tmp_path / ".reconciler" / "state.db").get("Recording/townhall-archive")
+    assert record is not None and record.intent is not None and record.intent.operation == "create"
+    assert record.intent.handles.get("resourceId") and "sid" not in record.intent.handles
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    deadline = time.monotonic() + 10
+    while not recording_phases(vendors) and time.monotonic() < deadline:  # the vendor finishes the start
+        time.sleep(0.05)
+    assert recording_phases(vendors) == [("townhall", "recording")]
+    httpx.delete(f"{vendors.endpoints['anyrtc']}/_emulator/faults", timeout=5).raise_for_status()
+
+    again = reconciler(capsys, "apply", str(example), "--auto-approve", "--target", "Recording/townhall-archive")
+    assert again.code == 1
+    assert ("anyrtc start failed: 53: cannot start: a recording of this channel with this uid runs that the state "
+            "does not name (channel 'townhall', uid 900001). anyRTC cannot report its sid, so it cannot be queried or "
+            "stopped through the API. It ends by itself once the channel has been empty for 60 s: run apply again "
+            "after that, or ask anyRTC support to stop the recording of uid 900001 in that channel. If another tool "
+            "records with this uid, give this Recording a different recorderUid.") in again.out + again.err
+    assert recording_phases(vendors) == [("townhall", "recording")]
+    control(vendors, "anyrtc", "channels", {"cname": "townhall", "usersPresent": False})
+    control(vendors, "anyrtc", "clock", {"advance": 60})
+    control(vendors, "anyrtc", "channels", {"cname": "townhall", "usersPresent": True})
+    assert reconciler(capsys, "apply", str(example), "--auto-approve", "--target",
+                      "Recording/townhall-archive").code == 0
+    assert recording_phases(vendors) == [("townhall", "exited"), ("townhall", "recording")]
