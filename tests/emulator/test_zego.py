@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator.cluster import EmulatorCluster
+from reconciler.emulator.cluster import EmulatorCluster, load_accounts
 from reconciler.emulator.zego import ZegoEmulator
 from reconciler.providers.zego_signing import public_params
 from tests.conftest import control
@@ -208,3 +208,20 @@ def test_drift_and_faults(vendors: EmulatorCluster) -> None:
     assert code(ban(vendors, "z", 2)) == 0
     bad = httpx.post(vendors.endpoints["zego"] + "/_emulator/drift", json={"nothing": 1}, timeout=5)
     assert bad.status_code == 400
+
+
+def test_accounts_file_keys(tmp_path: Any) -> None:
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text("zego:\n  - {appId: 42, serverSecret: s3cr3t-of-app-42}\n"
+                        "tencent:\n  - {sdkAppId: 1400000042, key: k3y-of-app-42, admin: boss}\n")
+    cluster = EmulatorCluster.start(accounts=load_accounts(accounts), vendors=["zego", "tencent"])
+    try:
+        query = {"Action": "ForbidRTCStream", "StreamId": "s", "Sequence": "1",
+                 **public_params(42, "s3cr3t-of-app-42", timestamp=int(time.time()))}
+        answer = httpx.get(cluster.endpoints["zego"] + "/", params=query, timeout=5).json()
+        assert answer["Code"] == 0
+        demo = {**query, **public_params(APP_ID, SECRET, timestamp=int(time.time()))}
+        assert httpx.get(cluster.endpoints["zego"] + "/", params=demo, timeout=5).json()["Code"] == 100000010
+        assert cluster.emulator("tencent").apps == {1400000042: {"key": "k3y-of-app-42", "admin": "boss"}}
+    finally:
+        cluster.stop()

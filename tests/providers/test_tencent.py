@@ -217,6 +217,9 @@ def test_cli_applies_the_example_then_resumes_on_a_new_token_and_resets_on_stop(
     assert [e["action"] for e in log(vendors)] == ["set_mix_stream", "resume_mcu_task", "set_mix_stream"]
     assert (mix(vendors)["layoutMode"], mix(vendors)["resumes"]) == (0, 1)
     assert reconciler(capsys, "plan", str(manifests), "--detailed-exitcode").code == 0
+    key = TencentEmulator.DEMO_ENV["TENCENT_SECRET_KEY"]
+    assert key not in first.out + first.err + resumed.out + stopped.out
+    assert key.encode() not in b"".join(p.read_bytes() for p in (tmp_path / ".reconciler").iterdir())
 
 
 def test_cli_reports_a_room_that_is_not_a_live_room(vendors: EmulatorCluster, tmp_path: Any,

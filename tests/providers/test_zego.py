@@ -332,6 +332,10 @@ def test_cli_applies_the_example_once_then_lifts_and_renews_the_ban(
     bans = [int(e["params"]["Sequence"]) for e in log(vendors, "ForbidRTCStream", "ResumeRTCStream")]
     assert len(bans) == 3 and strictly_increasing(bans)
     assert control(vendors, "zego", "state")["tasks"]["streams"]["heckler-cam"]["banned"] is True
+    secret = ZegoEmulator.DEMO_ENV["ZEGO_SERVER_SECRET"]
+    assert secret not in first.out + first.err + lifted.out + lifted.err
+    assert secret.encode() not in b"".join(p.read_bytes() for p in (tmp_path / ".reconciler").iterdir())
+    assert all(secret not in str(e) for e in log(vendors))  # only the signature travels
 
 
 def test_cli_restarts_a_mix_that_ended_and_sees_a_lifted_ban(
