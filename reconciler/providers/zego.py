@@ -36,6 +36,8 @@ class ZegoProvider(BaseProvider):
     RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {
         "ban": RateLimit(20), "ban-test": RateLimit(5), "describe": RateLimit(40), "mix": RateLimit(100),
     }
+    # `reconciler import MixTask/NAME TASK_ID` adopts a running mix; bans cannot be read back, so not them
+    MAIN_HANDLES: ClassVar[dict[str, str]] = {"MixTask": "taskId"}
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
@@ -69,7 +71,8 @@ class ZegoProvider(BaseProvider):
             return Observation("absent", f"GetMixTaskInfo: {exc.code}: the mix task does not exist", handles=handles)
         data = data if isinstance(data, dict) else {}
         fields = self._drifted_fields(spec, data) if spec else {}
-        return Observation("active", f"running (Sequence {data.get('Sequence')})", fields, handles)
+        owner = {"userId": str(data["UserId"])} if data.get("UserId") else {}  # an adopted mix keeps its owner
+        return Observation("active", f"running (Sequence {data.get('Sequence')})", fields, {**handles, **owner})
 
     async def start(self, kind: str, handles: Handles, spec: Mapping[str, Any], save: SaveHandles) -> dict[str, str]:
         if kind == "StreamRule":

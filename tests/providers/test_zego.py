@@ -355,3 +355,17 @@ def test_cli_restarts_a_mix_that_ended_and_sees_a_lifted_ban(
     mixes = control(vendors, "zego", "state")["tasks"]["mixes"]
     assert list(mixes) == [offline().new_handles("MixTask", "concert-mix", MIX, 2)["taskId"]]
     assert control(vendors, "zego", "state")["tasks"]["streams"]["heckler-cam"]["banned"] is True
+
+
+def test_a_running_mix_can_be_adopted_with_its_owner(vendors: EmulatorCluster) -> None:
+    foreign = {"taskId": "made-elsewhere", "userId": "someone"}
+    run(vendors, lambda p: p.start("MixTask", foreign, MIX, lambda _h: None))
+    handles = offline().import_handles("MixTask", " made-elsewhere ")
+    assert handles == {"taskId": "made-elsewhere"}
+    seen = run(vendors, lambda p: p.observe("MixTask", handles, MIX))
+    assert (seen.status, seen.handles) == ("active", foreign)
+    run(vendors, lambda p: p.stop("MixTask", seen.handles, MIX))  # stops as the owner ZEGO knows
+    assert [e["outcome"] for e in log(vendors, "StopMix")] == ["ok"]
+    with pytest.raises(VendorError) as caught:
+        offline().import_handles("StreamRule", "cam")
+    assert str(caught.value) == "zego import failed: Unsupported: zego has no import for StreamRule"
