@@ -19,6 +19,7 @@ import pytest
 
 from reconciler.apply.connections import ConnectionOptions
 from reconciler.apply.executor import ApplyEvents, ApplyResult, ChangeResult
+from reconciler.cli import main
 from reconciler.errors import LockHeldError, ManifestError, ManifestErrors, VendorUnavailable
 from reconciler.metrics import WatchMetrics
 from reconciler.plan.planner import PlanOptions
@@ -312,3 +313,24 @@ def test_sigterm_ends_the_command_cleanly(tmp_path: Path) -> None:
     listing = subprocess.run([sys.executable, "-m", "reconciler", "state", "list", "--state", "sqlite:///state.db"],
                              capture_output=True, text=True, env=env, check=True)
     assert listing.stdout.strip() == "serial 0, 0 resource(s)"
+
+
+def test_max_runs_exit_code_tells_how_the_last_run_went(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "layout.yaml").write_text(LAYOUT)
+    codes = []
+    for text in (LAYOUT, LAYOUT.replace("width: 1280", "width: 1")):
+        (tmp_path / "m" / "layout.yaml").write_text(text)
+        with pytest.raises(SystemExit) as done:
+            main(["watch", "m", "--max-runs", "1", "--state", "sqlite:///state.db", "--log-to", "stdout"])
+        codes.append(done.value.code)
+    assert codes == [0, 1]
+    last = [json.loads(line) for line in capsys.readouterr().out.splitlines()][-2]
+    assert (last["event"], last["outcome"]) == ("reconcile", "invalid")
+
+
+def test_interval_errors_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["watch", "m", "--interval", "soon"])
+    assert done.value.code == 1
+    assert "Invalid value for '--interval': invalid interval 'soon': expected a number with a unit" in capsys.readouterr().err
