@@ -4,6 +4,7 @@ tests talk to the emulators over real loopback sockets."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class
+from tests.postgres_server import PostgresServer
 
 CREDENTIAL_PREFIXES = ("ALIYUN_", "ANYRTC_", "TENCENT_", "ZEGO_", "RECONCILER_", "OSS_", "AWS_")
 REPO = Path(__file__).resolve().parents[1]
@@ -55,3 +57,33 @@ def control(cluster: EmulatorCluster, vendor: str, name: str, body: object | Non
     response = httpx.post(url, json=body, timeout=10) if body is not None else httpx.get(url, timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+# -- state backends: tests taking `store_url` run once per backend ------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    existing = os.environ.get("RECONCILER_TEST_POSTGRES_URL")
+    if existing:
+        yield existing
+        return
+    server = PostgresServer()
+    try:
+        url = server.start()
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"no PostgreSQL server available: {exc}")
+    yield url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/state.db"
+    import psycopg
+
+    base = request.getfixturevalue("postgres_server_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.rsplit("/", 1)[0] + f"/{name}"

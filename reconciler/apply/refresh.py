@@ -79,7 +79,11 @@ async def _recover(record: ResourceRecord, provider: Provider, result: RefreshRe
             f"be asked what happened ({exc}); run plan again when {record.vendor} answers"
         ) from exc
     if intent.operation == "create":
-        if observed.running:
+        if observed.status == "unknown":
+            recovered = record.with_changes(intent=None)
+            message = ("an interrupted start cannot be confirmed: the vendor does not report this job "
+                       f"({observed.detail or 'no detail'}); the next start asks the vendor before creating anything")
+        elif observed.running:
             handles = {**intent.handles, **observed.handles}
             recovered = record.with_changes(handles=handles, generation=intent.generation, last_applied=intent.spec,
                                             lifecycle=intent.lifecycle, intent=None)

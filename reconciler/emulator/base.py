@@ -362,6 +362,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "EmulatorServer"
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body leave in two writes; without this, Nagle's algorithm and the client's
+        # delayed ACK hold every keep-alive answer back by tens of milliseconds
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _serve(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)

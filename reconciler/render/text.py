@@ -50,7 +50,7 @@ def _created_fields(after: Mapping[str, Any]) -> list[str]:
     lines = []
     for key in sorted(after):
         value = after[key]
-        if key == "layout" and isinstance(value, Mapping):
+        if key == "layout" and isinstance(value, Mapping) and "canvas" in value and "panes" in value:
             canvas = value.get("canvas", {})
             lines.append(f"layout: {value.get('name')} ({len(value.get('panes', []))} panes, "
                          f"{canvas.get('width')}x{canvas.get('height')})")
