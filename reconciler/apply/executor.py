@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.capabilities import capabilities
 from reconciler.errors import ReconcilerError, VendorError
+from reconciler.plan.planner import RESUME_AFTER_UPDATE
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.providers.base import Provider
 from reconciler.records import Intent, Observation, ResourceRecord
@@ -166,8 +167,11 @@ async def _update(change: Change, record: ResourceRecord, store: StateStore, pro
     spec = dict(change.after)
     handles = dict(record.handles or change.handles)
     store.record_intent(record, _intent("update", change, handles, spec, change.lifecycle, record.generation))
+    groups = tuple(g for g in change.update_groups if g != RESUME_AFTER_UPDATE)
     try:
-        handles = {**handles, **(await provider.update(change.kind, handles, spec, change.update_groups) or {})}
+        handles = {**handles, **(await provider.update(change.kind, handles, spec, groups) or {})}
+        if RESUME_AFTER_UPDATE in change.update_groups:
+            await provider.resume(change.kind, handles, spec)
         if change.lifecycle != record.lifecycle:
             if change.lifecycle == "paused":
                 await provider.pause(change.kind, handles, spec)

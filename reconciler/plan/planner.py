@@ -28,6 +28,10 @@ from reconciler.plan.types import Action, Change, FieldChange, Plan
 from reconciler.records import Observation, ResourceRecord
 
 
+# an update group that is not a spec key: apply resumes the job after updating it
+RESUME_AFTER_UPDATE = "resumeToken"
+
+
 @dataclass(frozen=True)
 class PlanOptions:
     prune: bool = False
@@ -156,6 +160,11 @@ def plan_resource(
         reasons = [("drift: " if drift else "") + f"{', '.join(groups)} changed"]
         if desired.lifecycle != live:
             reasons.append(f"then {'resume' if desired.lifecycle == 'active' else 'pause'}")
+        if caps.resume_on_token and _token(before) != _token(desired.spec) and desired.spec.get("resumeToken"):
+            groups += (RESUME_AFTER_UPDATE,)  # both asked for in one commit: neither may be lost
+            fields += (FieldChange("resumeToken", _token(before), _token(desired.spec)),)
+            verb += "+resume"
+            reasons.append("then resume: resumeToken changed")
         return Change(
             action=Action.UPDATE,
             fields=fields,
@@ -201,13 +210,12 @@ def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prun
         deletion_policy=record.deletion_policy,
     )
     if not prune:
-        what = "stopped" if live != "inactive" else "forgotten"
+        what = f"{caps.stop_verb} it" if live != "inactive" else "forget it"
         if record.deletion_policy == "Retain":
-            what = "forgotten (deletionPolicy: Retain keeps it running)"
-        reason = f"removed from the manifests; `apply --prune` would have it {what}"
+            what = "forget it (deletionPolicy: Retain keeps it running)"
+        reason = f"removed from the manifests; `apply --prune` would {what}"
         if guarded:
-            reason = ("removed from the manifests; kept by the prune guard "
-                      f"(`--prune --allow-empty` would have it {what})")
+            reason = f"removed from the manifests; kept by the prune guard (`--prune --allow-empty` would {what})"
         return Change(
             action=Action.NOOP,
             reasons=(reason,),

@@ -112,5 +112,14 @@ def test_a_new_stream_id_replaces_the_ban_and_a_removed_rule_lifts_it_with_prune
     orphan = plan_orphan(ban_record("active"), Observation("unknown"), prune=True)
     assert (orphan.action, orphan.display_action, orphan.orphan) == (Action.RESUME, "resume", True)
     kept = plan_orphan(ban_record("active"), Observation("unknown"), prune=False)
-    assert (kept.action, kept.reasons) == (Action.NOOP, (("removed from the manifests; `apply --prune` would have it "
-                                                         "stopped"),))
+    assert (kept.action, kept.reasons) == (Action.NOOP, (("removed from the manifests; `apply --prune` would "
+                                                         "resume it"),))
+
+
+def test_a_layout_change_and_a_new_resume_token_in_one_commit_do_both() -> None:
+    layout = {**WEBINAR["layout"], "panes": [{**WEBINAR["layout"]["panes"][0], "user": "someone-else"}]}
+    change = plan_resource(tencent({**WEBINAR, "layout": layout, "resumeToken": "t2"}), tencent_record(), UNKNOWN)
+    assert change.action is Action.UPDATE
+    assert change.update_groups == ("layout", "resumeToken")
+    assert change.display_action == "set-mix-stream+resume"
+    assert ("resumeToken", "t1", "t2") in [(f.path, f.before, f.after) for f in change.fields]

@@ -39,7 +39,7 @@ def test_empty_manifests_never_prune_without_allow_empty() -> None:
         "(MixTask/a, MixTask/b) will be stopped or forgotten. Check the paths given; if you really mean to "
         "remove them all, run again with --prune --allow-empty"),)
     assert guarded.changes[0].reasons == (
-        "removed from the manifests; kept by the prune guard (`--prune --allow-empty` would have it stopped)",)
+        "removed from the manifests; kept by the prune guard (`--prune --allow-empty` would stop it)",)
     allowed = plan([], records, prune=True, allow_empty=True)
     assert [c.action for c in allowed.changes] == [Action.STOP, Action.STOP]
     assert allowed.warnings == ()
@@ -66,7 +66,7 @@ def test_removing_part_of_a_provider_prunes_normally_and_without_prune_nothing_i
     assert plan([desired("a1")], records, prune=True).warnings == ()
     unpruned = plan([], records)
     assert unpruned.warnings == ()
-    assert unpruned.changes[0].reasons == ("removed from the manifests; `apply --prune` would have it stopped",)
+    assert unpruned.changes[0].reasons == ("removed from the manifests; `apply --prune` would stop it",)
 
 
 def test_guard_lists_a_few_addresses_and_counts_the_rest() -> None:
