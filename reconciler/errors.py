@@ -135,3 +135,12 @@ class VendorUnavailable(VendorError):
     """The vendor could not be reached, timed out, or failed internally."""
 
     transient = True
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """One row of a vendor's code table: the error it raises, whether retrying helps, what to do."""
+
+    error: type[VendorError]
+    transient: bool
+    advice: str

@@ -134,6 +134,18 @@ class BaseProvider:
                                     f"cannot reach {self.ctx.endpoint}: {exc.__class__.__name__}",
                                     action=action) from exc
 
+    def json_envelope(self, action: str, response: httpx.Response, code_field: str, vendor_name: str) -> dict[str, Any]:
+        """The vendor's JSON envelope, or an error when the answer is something else (a proxy page, a 5xx)."""
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or code_field not in payload:
+            cls = VendorUnavailable if response.status_code >= 500 or response.status_code == 200 else VendorError
+            raise cls(self.vendor, f"HTTP{response.status_code}", f"the answer is not {vendor_name}'s JSON envelope",
+                      http_status=response.status_code, action=action)
+        return payload
+
     def unsupported(self, operation: str, kind: str) -> VendorError:
         return VendorError(self.vendor, "Unsupported", f"{self.vendor} has no {operation} for {kind}",
                            transient=False, action=operation)

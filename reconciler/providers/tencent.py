@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited, VendorUnavailable
+from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited
 from reconciler.model.rules_zego import VIDEO_PRESETS, pixel_rect
 from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles
 from reconciler.providers.tencent_errors import error_for
@@ -126,14 +126,7 @@ class TencentProvider(BaseProvider):
         client = self.ctx.client
         response = await self.send(command, lambda: client.post(url, params=query, json=dict(body) or {},
                                                                 timeout=REQUEST_TIMEOUT))
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict) or "ErrorCode" not in payload:
-            cls = VendorUnavailable if response.status_code >= 500 or response.status_code == 200 else VendorError
-            raise cls("tencent", f"HTTP{response.status_code}", "the answer is not Tencent's JSON envelope",
-                      http_status=response.status_code, action=command)
+        payload = self.json_envelope(command, response, "ErrorCode", "Tencent")
         code = int(payload.get("ErrorCode") or 0)
         if code != 0 or payload.get("ActionStatus") != "OK":
             raise error_for(code, str(payload.get("ErrorInfo") or ""), action=command,

@@ -5,9 +5,8 @@ Sources: the REST conventions document (60002-60021) and resume_mcu_task (100001
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler.errors import (
+    CodeInfo,
     VendorAuthError,
     VendorConflict,
     VendorError,
@@ -15,13 +14,6 @@ from reconciler.errors import (
     VendorRateLimited,
     VendorUnavailable,
 )
-
-
-@dataclass(frozen=True)
-class CodeInfo:
-    error: type[VendorError]
-    transient: bool
-    advice: str
 
 
 _SIG = ("Tencent rejected the UserSig: check that the Provider's key credential is the secret key of this "

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited, VendorUnavailable
+from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited
 from reconciler.model.rules_zego import VIDEO_PRESETS, pixel_rect, vendor_stream_id, zego_test_prefix
 from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles, stable_suffix
 from reconciler.providers.zego_errors import error_for
@@ -219,14 +219,7 @@ class ZegoProvider(BaseProvider):
         return self._data(action, response)
 
     def _data(self, action: str, response: httpx.Response) -> Any:
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict) or "Code" not in payload:
-            cls = VendorUnavailable if response.status_code >= 500 or response.status_code == 200 else VendorError
-            raise cls("zego", f"HTTP{response.status_code}", "the answer is not ZEGO's JSON envelope",
-                      http_status=response.status_code, action=action)
+        payload = self.json_envelope(action, response, "Code", "ZEGO")
         code = int(payload.get("Code") or 0)
         if code != 0:
             raise error_for(code, str(payload.get("Message") or ""), action=action,

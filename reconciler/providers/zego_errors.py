@@ -7,9 +7,8 @@ assumption (no document names a code for it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reconciler.errors import (
+    CodeInfo,
     VendorAuthError,
     VendorConflict,
     VendorError,
@@ -17,13 +16,6 @@ from reconciler.errors import (
     VendorRateLimited,
     VendorUnavailable,
 )
-
-
-@dataclass(frozen=True)
-class CodeInfo:
-    error: type[VendorError]
-    transient: bool
-    advice: str
 
 
 _INTERNAL = CodeInfo(VendorUnavailable, True, "ZEGO internal error; retried, contact ZEGO support if it persists")
