@@ -67,7 +67,8 @@ spec:
 
 async def run(mode: str, tasks: int, concurrency: int, cluster: EmulatorCluster) -> dict[str, float]:
     url = cluster.endpoints["aliyun"]
-    httpx.post(f"{url}/_emulator/reset", timeout=5).raise_for_status()
+    async with httpx.AsyncClient(timeout=5) as control:
+        (await control.post(f"{url}/_emulator/reset")).raise_for_status()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_manifests(root, tasks)
@@ -82,7 +83,8 @@ async def run(mode: str, tasks: int, concurrency: int, cluster: EmulatorCluster)
         again = await plan_manifests([root], store, options, PlanOptions())
         replanned = time.perf_counter() - started
         store.close()
-    stats = httpx.get(f"{url}/_emulator/requests", timeout=5).json()
+    async with httpx.AsyncClient(timeout=5) as control:
+        stats = (await control.get(f"{url}/_emulator/requests")).json()
     failed = len(outcome.result.failed) if outcome.result else 0
     return {
         "apply_s": applied,

@@ -61,7 +61,7 @@ def test_everything_validates_together_and_per_environment() -> None:
     per_env = [set(load_manifests(environment(env)).resources) for env in ENVIRONMENTS]
     managed = [{key for key in keys if key[0] not in ("Provider", "Layout")} for keys in per_env]
     assert managed[0] and managed[1] and not managed[0] & managed[1]  # no resource in both environments
-    for env, keys in zip(ENVIRONMENTS, managed):
+    for env, keys in zip(ENVIRONMENTS, managed, strict=True):
         assert {"MixTask", "Recording", "StreamRule"} == {kind for kind, _ in keys}, env
 
 

@@ -47,7 +47,8 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Time between runs: 30s, 5m, 1h, 1h30m.")
 @click.option("--jitter", type=click.FloatRange(0, 0.5), default=DEFAULT_JITTER, show_default=True,
               help="Each wait varies by up to this share of itself.")
-@click.option("--max-backoff", default=f"{DEFAULT_MAX_BACKOFF:g}s", callback=_duration, metavar="DURATION", show_default=True,
+@click.option("--max-backoff", default=f"{DEFAULT_MAX_BACKOFF:g}s", callback=_duration, metavar="DURATION",
+              show_default=True,
               help="Longest wait after failed runs (waits double from the interval; never below the interval).")
 @click.option("--git-pull", is_flag=True, help="Run `git pull --ff-only` in the manifests' repository before each run.")
 @click.option("--prune", is_flag=True, help="Stop resources that left the manifests (orphans).")

@@ -41,7 +41,8 @@ NOT_INCREASING = 30006  # assumption: the documents name no code for an out-of-o
 MESSAGES: dict[int, str] = {
     3000: "invalid app", 3001: "internal error", 3002: "timestamp error", 3003: "app has no token configured",
     5006: "internal error", 30002: "request frequency too high", 30003: "internal error",
-    30004: "invalid isTest", 30006: "invalid Sequence", 41004: "stream does not exist", 41006: "stream is closed", 30005: "invalid AppId", 30009: "invalid StreamId", 40005: "authentication failed",
+    30004: "invalid isTest", 30006: "invalid Sequence", 41004: "stream does not exist", 41006: "stream is closed",
+    30005: "invalid AppId", 30009: "invalid StreamId", 40005: "authentication failed",
     100000001: "AppId field format error", 100000002: "Timestamp field is empty",
     100000003: "Timestamp field format error", 100000004: "signature expired", 100000005: "signature error",
     100000006: "Action is empty", 100000007: "unsupported Action", 100000008: "SignatureNonce field is empty",

@@ -27,7 +27,6 @@ from reconciler.plan.guard import prune_guard
 from reconciler.plan.types import Action, Change, FieldChange, Plan
 from reconciler.records import Observation, ResourceRecord
 
-
 # an update group that is not a spec key: apply resumes the job after updating it
 RESUME_AFTER_UPDATE = "resumeToken"
 

@@ -15,7 +15,6 @@ from reconciler.errors import (
     VendorUnavailable,
 )
 
-
 _SIG = ("Tencent rejected the UserSig: check that the Provider's key credential is the secret key of this "
         "SDKAppID and that the admin identifier is right")
 _SLOW = CodeInfo(VendorRateLimited, True, "Tencent throttled the call; backing off")

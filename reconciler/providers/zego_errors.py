@@ -17,7 +17,6 @@ from reconciler.errors import (
     VendorUnavailable,
 )
 
-
 _INTERNAL = CodeInfo(VendorUnavailable, True, "ZEGO internal error; retried, contact ZEGO support if it persists")
 _SECRET = ("check that the Provider's serverSecret credential is the ServerSecret of this AppId "
            "(ZEGO console, project information)")

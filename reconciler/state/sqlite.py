@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import socket
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any

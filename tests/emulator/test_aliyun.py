@@ -113,13 +113,14 @@ def test_post_with_a_form_body_and_query_signed_together(vendors: EmulatorCluste
     [
         ({"secret": "wrong-secret"}, (401, "Request.IllegalSignature", "The signature does not match the one we calculated.")),
         ({"key_id": "LTAI5tNobodyHasThisKey", "secret": "x"}, (401, "Request.IllegalAuth", "The AccessKeyId does not exist.")),
-        ({"timestamp": time.time() - 16 * 60}, (401, "Request.IllegalTimestamp",
+        ({"timestamp": lambda: time.time() - 16 * 60}, (401, "Request.IllegalTimestamp",
                                                  "The Timestamp is malformed or more than 15 minutes from the server time.")),
-        ({"timestamp": time.time() + 16 * 60}, (401, "Request.IllegalTimestamp",
+        ({"timestamp": lambda: time.time() + 16 * 60}, (401, "Request.IllegalTimestamp",
                                                  "The Timestamp is malformed or more than 15 minutes from the server time.")),
     ],
 )
 def test_authentication_failures(vendors: EmulatorCluster, change: dict[str, Any], expected: tuple[int, str, str]) -> None:
+    change = {k: v() if callable(v) else v for k, v in change.items()}  # times taken now, not at collection
     assert error(call(vendors, "GetMPUTaskStatus", {"AppId": APP, "TaskId": "t1"}, **change)) == expected
 
 

@@ -179,7 +179,9 @@ def test_two_processes_sharing_a_state_store_never_send_a_lower_sequence(vendors
 def test_a_machine_with_a_slow_clock_still_sends_higher_sequences_through_the_store(
         vendors: EmulatorCluster, tmp_path: Any) -> None:
     store = SqliteState(tmp_path / "state.db")
-    behind: SequenceSource = lambda scope, floor: store.next_sequence(scope, floor - 3_600_000)
+    def behind(scope: str, floor: int) -> int:
+        return store.next_sequence(scope, floor - 3_600_000)
+
     handles = {"streamId": "cam"}
     run(vendors, lambda p: p.start("StreamRule", handles, {"streamId": "cam"}, lambda _h: None),
         sequences=store.next_sequence)
@@ -188,7 +190,9 @@ def test_a_machine_with_a_slow_clock_still_sends_higher_sequences_through_the_st
     assert strictly_increasing(sequences_sent(vendors))
 
     # without a shared store, the slow clock's millisecond Sequence is refused by ZEGO
-    local_behind: SequenceSource = lambda scope, floor: floor - 3_600_000
+    def local_behind(scope: str, floor: int) -> int:
+        return floor - 3_600_000
+
     with pytest.raises(VendorConflict) as caught:
         run(vendors, lambda p: p.start("StreamRule", handles, {"streamId": "cam"}, lambda _h: None),
             sequences=local_behind)
