@@ -144,3 +144,10 @@ class CodeInfo:
     error: type[VendorError]
     transient: bool
     advice: str
+
+    def make(self, vendor: str, code: str, message: str, *, action: str, request_id: str = "",
+             http_status: int | None = None) -> VendorError:
+        """The error for one answer: the vendor's own message first, then what to do."""
+        text = f"{message}; {self.advice}" if message else self.advice
+        return self.error(vendor, code, text, request_id=request_id, http_status=http_status,
+                          transient=self.transient, action=action)

@@ -58,5 +58,4 @@ CODES: dict[int, CodeInfo] = {
 
 def error_for(code: int, message: str, *, action: str, request_id: str = "") -> VendorError:
     info = CODES.get(code) or CodeInfo(VendorError, False, "see Tencent's error code table")
-    text = f"{message}; {info.advice}" if message else info.advice
-    return info.error("tencent", str(code), text, request_id=request_id, transient=info.transient, action=action)
+    return info.make("tencent", str(code), message, action=action, request_id=request_id)

@@ -70,6 +70,4 @@ def error_for(code: int, message: str, *, action: str, request_id: str = "", htt
     if info is None:
         gateway = 100000000 <= code < 100000100
         info = CodeInfo(VendorError, False, "see ZEGO's return codes" + (" (gateway)" if gateway else ""))
-    text = f"{message}; {info.advice}" if message else info.advice
-    return info.error("zego", str(code), text, request_id=request_id, http_status=http_status,
-                      transient=info.transient, action=action)
+    return info.make("zego", str(code), message, action=action, request_id=request_id, http_status=http_status)
