@@ -1,4 +1,4 @@
-"""What every vendor emulator shares: the HTTP server, the `/_emulator/` control API, fault
+"""What every vendor emulator shares: the `/_emulator/` control API, fault
 injection, request accounting, rate windows and a clock tests can move.
 
 A vendor module subclasses `VendorEmulator` and implements its API from the vendor document: it
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
 import uuid
@@ -33,9 +32,8 @@ from abc import ABC, abstractmethod
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -356,66 +354,3 @@ def _body_for_log(request: EmulatorRequest) -> Any:
         except ValueError:
             pass
     return request.body.decode("utf-8", "replace")[:2000]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: "EmulatorServer"
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body leave in two writes; without this, Nagle's algorithm and the client's
-        # delayed ACK hold every keep-alive answer back by tens of milliseconds
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = EmulatorRequest(
-            method=self.command,
-            path=parts.path or "/",
-            query=parse_qs(parts.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-            raw_query=parts.query,
-        )
-        try:
-            response = self.server.emulator.dispatch(request)
-        except DropConnection:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
-        except Exception as exc:  # an emulator bug must still answer, as a 500
-            response = EmulatorResponse.json(500, {"error": f"emulator failure: {exc.__class__.__name__}: {exc}"})
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: counts are in /_emulator/requests
-        return
-
-
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, emulator: VendorEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.emulator = emulator
-        super().__init__((host, port), _Handler)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        shown = f"[{name}]" if ":" in name else name
-        return f"http://{shown}:{port}"

@@ -11,7 +11,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from reconciler.emulator.base import EmulatorServer, VendorEmulator
+from reconciler.emulator.base import VendorEmulator
+from reconciler.emulator.server import EmulatorServer
 
 EMULATORS: dict[str, str] = {
     "aliyun": "reconciler.emulator.aliyun:AliyunEmulator",
