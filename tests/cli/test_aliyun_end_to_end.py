@@ -250,3 +250,12 @@ def test_crash_between_intent_and_outcome_is_recovered_without_a_second_start(
     assert reconciler(capsys, "apply", str(example), "--auto-approve").code == 0
     assert actions(vendors, "aliyun")["StartMPUTask"] == 2  # the interrupted one, and standup-grid
     assert len(running_ids(vendors)) == 2
+
+
+def test_apply_without_a_terminal_needs_auto_approve(vendors: EmulatorCluster, example: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    result = reconciler(capsys, "apply", str(example))  # stdin is not a terminal under pytest
+    assert result.code == 1
+    assert "apply needs confirmation: run it in a terminal or pass --auto-approve" in result.err
+    assert writes(vendors) == {}
+    assert all(r.intent is None for r in open_state(".reconciler/state.db").records().values())
