@@ -76,7 +76,9 @@ async def import_resource(paths: Sequence[Path | str], address: str, vendor_id: 
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
             provider = connections.get(desired.provider)
             assert provider is not None  # every Provider of the manifests has a connection
-            handles = provider.import_handles(desired.kind, vendor_id)
+            imported = provider.import_handles(desired.kind, vendor_id)
+            # ids the manifest determines (anyRTC channel, uid, mode) complete what the vendor id names
+            handles = {**provider.new_handles(desired.kind, desired.name, desired.spec, 1), **imported}
             try:
                 observation = await provider.observe(desired.kind, handles, desired.spec)
             except VendorNotFound as exc:

@@ -57,6 +57,15 @@ class AnyrtcProvider(BaseProvider):
         self._check_kind(kind, "new_handles")
         return {"cname": str(spec["channel"]), "uid": str(spec["recorderUid"]), "mode": str(spec["mode"])}
 
+    def import_handles(self, kind: str, vendor_id: str) -> dict[str, str]:
+        """`RESOURCE_ID:SID`, as anyRTC's start answered them; channel, uid and mode come from the manifest."""
+        self._check_kind(kind, "import")
+        resource_id, _, sid = vendor_id.strip().rpartition(":")
+        if not resource_id or not sid:
+            raise VendorError(self.vendor, "InvalidId", f"expected RESOURCE_ID:SID for a {kind}, got {vendor_id!r}",
+                              transient=False, action="import")
+        return {"resourceId": resource_id, "sid": sid}
+
     async def observe(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> Observation:
         self._check_kind(kind, "observe")
         current = dict(handles)
