@@ -117,7 +117,10 @@ def _refuse_unless_running(address: str, vendor: str, vendor_id: str, observatio
 @connection_options
 def import_command(address: str, vendor_id: str, paths: tuple[Path, ...], state_url: str,
                    endpoints_file: Path | None, allowed_endpoints: tuple[str, ...]) -> int:
-    """Adopt a job that already runs at a vendor (Aliyun: its TaskId) for the manifest resource KIND/NAME.
+    """Adopt a job that already runs at a vendor for the manifest resource KIND/NAME.
+
+    VENDOR_ID: Aliyun and ZEGO the mix TaskId; anyRTC RESOURCE_ID:SID. An id that starts with a dash
+    goes after `--` (reconciler import Recording/x -- -QbZ...:sid manifests/).
 
     PATHS are the manifests (default: the current directory). The next plan shows only where the
     job differs from the manifest, and fields the vendor cannot report are re-applied once.

@@ -27,7 +27,8 @@ def test_a_running_recording_is_adopted_and_never_started_twice(
     bad = reconciler(capsys, "import", ADDRESS, "no-colon-here", str(example))
     assert bad.code == 1 and "expected RESOURCE_ID:SID for a Recording" in bad.err
 
-    adopted = reconciler(capsys, "import", ADDRESS, vendor_id, str(example))
+    # resource ids may start with a dash, which only `--` keeps from being read as an option
+    adopted = reconciler(capsys, "import", ADDRESS, "--", vendor_id, str(example))
     assert adopted.code == 0, adopted.err
     record = open_state(Path(".reconciler/state.db")).get(ADDRESS)
     assert record is not None and record.lifecycle == "active"
