@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.model.manifest import load_manifests
 from reconciler.model.schema import SHIPPED_PATH
+from tests.cli.helpers import reconciler
 from tests.conftest import REPO, control
 
 MANIFESTS = REPO / "manifests"
@@ -22,14 +22,8 @@ MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    result = reconciler(capsys, *args)
+    return result.code, result.out + result.err
 
 
 def environment(name: str) -> list[str]:

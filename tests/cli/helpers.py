@@ -32,6 +32,12 @@ def reconciler(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
     return Run(code, captured.out, captured.err)
 
 
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`reconciler(...)` as a tuple: (exit code, stdout, stderr)."""
+    result = reconciler(capsys, *args)
+    return result.code, result.out, result.err
+
+
 def copy_example(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(REPO / "examples" / name, target)
@@ -42,6 +48,10 @@ def actions(cluster: EmulatorCluster, vendor: str) -> Counter[str]:
     """How many requests per action the vendor's emulator has received (any outcome)."""
     counts = control(cluster, vendor, "requests")["actions"]
     return Counter({action: sum(outcomes.values()) for action, outcomes in counts.items()})
+
+
+def aliyun_actions(cluster: EmulatorCluster) -> dict[str, int]:
+    return dict(actions(cluster, "aliyun"))
 
 
 def tasks(cluster: EmulatorCluster, vendor: str) -> dict[str, dict]:

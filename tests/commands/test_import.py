@@ -14,26 +14,15 @@ from typing import Any
 import pytest
 from conftest import REPO, control
 
-from reconciler.cli import main
 from reconciler.commands.importing import adopted_last_applied
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.model.desired import DesiredResource
 from reconciler.records import Observation
+from tests.cli.helpers import aliyun_actions as actions
+from tests.cli.helpers import run
 
 TOWNHALL = "MixTask/townhall-live"
 OTHER_STATE = "sqlite:///other/state.db"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
-
-
-def actions(cluster: EmulatorCluster) -> dict[str, int]:
-    counts = control(cluster, "aliyun", "requests")["actions"]
-    return {action: sum(outcomes.values()) for action, outcomes in counts.items()}
 
 
 @pytest.fixture

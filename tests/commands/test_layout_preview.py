@@ -9,18 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from reconciler.cli import main
 from reconciler.model import load_manifests
 from reconciler.render.svg import layout_svg
+from tests.cli.helpers import run
 
 EXAMPLES = str(REPO / "examples" / "aliyun")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 def test_svg_preview_is_the_layout_drawn_to_scale(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,18 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.render.markdown import COMMENT_LIMIT, PART_SEPARATOR
+from tests.cli.helpers import run
 
 TASKS = 80
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 @pytest.fixture

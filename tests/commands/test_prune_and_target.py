@@ -10,22 +10,11 @@ import jsonschema
 import pytest
 from conftest import REPO, control
 
-from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
+from tests.cli.helpers import aliyun_actions as actions
+from tests.cli.helpers import run
 
 TOWNHALL, STANDUP = "MixTask/townhall-live", "MixTask/standup-grid"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
-
-
-def actions(cluster: EmulatorCluster) -> dict[str, int]:
-    counts = control(cluster, "aliyun", "requests")["actions"]
-    return {action: sum(outcomes.values()) for action, outcomes in counts.items()}
 
 
 def statuses(cluster: EmulatorCluster) -> dict[str, int]:

@@ -16,19 +16,12 @@ import jsonschema
 import pytest
 from conftest import REPO, control
 
-from reconciler.cli import main
 from reconciler.emulator.cluster import EmulatorCluster
+from tests.cli.helpers import aliyun_actions as actions
+from tests.cli.helpers import run
 
 SCHEMA = json.loads((REPO / "manifests" / "schema" / "plan.schema.json").read_text(encoding="utf-8"))
 TOWNHALL, STANDUP = "MixTask/townhall-live", "MixTask/standup-grid"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The CLI in this process, through `main` so exit codes are the documented ones."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -36,11 +29,6 @@ def manifests(tmp_path: Path) -> Path:
     target = tmp_path / "manifests"
     shutil.copytree(REPO / "examples" / "aliyun", target)
     return target
-
-
-def actions(cluster: EmulatorCluster) -> dict[str, int]:
-    counts = control(cluster, "aliyun", "requests")["actions"]
-    return {action: sum(outcomes.values()) for action, outcomes in counts.items()}
 
 
 def tasks(cluster: EmulatorCluster) -> dict[str, Any]:
