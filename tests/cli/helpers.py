@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,3 +61,24 @@ def aliyun_actions(cluster: EmulatorCluster) -> dict[str, int]:
 
 def tasks(cluster: EmulatorCluster, vendor: str) -> dict[str, dict]:
     return control(cluster, vendor, "state")["tasks"]
+
+
+def kill_apply_during(cluster: EmulatorCluster, vendor: str, action: str, example: Path, target: str,
+                      cwd: Path) -> None:
+    """Run `reconciler apply` in a child process and kill -9 it while the vendor holds its `action` call.
+
+    The vendor is slowed by an injected latency fault first, so the call is in flight when the kill lands;
+    the caller removes the fault when it wants the vendor fast again.
+    """
+    control(cluster, vendor, "faults", {"action": action, "type": "latency", "latencyMs": 1500})
+    child = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(example), "--auto-approve",
+                              "--target", target], env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=cwd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not control(cluster, vendor, "requests")["inFlight"].get(action):
+        if time.monotonic() > deadline or child.poll() is not None:
+            child.kill()
+            pytest.fail("the apply never reached the vendor")
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,8 +13,8 @@ import pytest
 
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.state import LockInfo, open_state
-from tests.cli.helpers import actions, copy_example, reconciler, tasks
-from tests.conftest import REPO, control
+from tests.cli.helpers import actions, copy_example, kill_apply_during, reconciler, tasks
+from tests.conftest import control
 
 WRITES = ("StartMPUTask", "UpdateMPULayout", "UpdateMPUTask", "StopMPUTask")
 
@@ -222,21 +219,9 @@ def test_foreign_endpoint_in_a_manifest_is_refused(vendors: EmulatorCluster, exa
 def test_crash_between_intent_and_outcome_is_recovered_without_a_second_start(
         vendors: EmulatorCluster, example: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Kill -9 an apply while the vendor is still processing its start; the next run adopts the task."""
-    control(vendors, "aliyun", "faults", {"action": "StartMPUTask", "type": "latency", "latencyMs": 1500})
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(example), "--auto-approve",
-                              "--target", "MixTask/townhall-live"], env=env, cwd=tmp_path,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while not control(vendors, "aliyun", "requests")["inFlight"].get("StartMPUTask"):
-        if time.monotonic() > deadline or child.poll() is not None:
-            child.kill()
-            pytest.fail("the apply never reached the vendor")
-        time.sleep(0.02)
+    kill_apply_during(vendors, "aliyun", "StartMPUTask", example, "MixTask/townhall-live", tmp_path)
     record = open_state(tmp_path / ".reconciler" / "state.db").get("MixTask/townhall-live")
     assert record is not None and record.intent is not None and record.intent.operation == "create"
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
     deadline = time.monotonic() + 10
     while not running_ids(vendors) and time.monotonic() < deadline:  # the vendor finishes the start anyway
         time.sleep(0.05)

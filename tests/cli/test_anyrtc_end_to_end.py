@@ -4,10 +4,6 @@ and the anyRTC emulator over loopback sockets. Assertions are on what the emulat
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +13,8 @@ import pytest
 from reconciler.emulator.anyrtc import AnyrtcEmulator
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.state import open_state
-from tests.cli.helpers import actions, copy_example, reconciler, tasks
-from tests.conftest import REPO, control
+from tests.cli.helpers import actions, copy_example, kill_apply_during, reconciler, tasks
+from tests.conftest import control
 
 WRITES = ("acquire", "start", "update", "updateLayout", "stop")
 
@@ -150,22 +146,10 @@ def test_kill_during_start_keeps_the_resource_id_and_never_starts_twice(
         vendors: EmulatorCluster, example: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Kill -9 an apply while anyRTC holds its start: the resource ID is already in state, the sid never
     arrives, and the next runs report the recording instead of starting a second one."""
-    control(vendors, "anyrtc", "faults", {"action": "start", "type": "latency", "latencyMs": 1500})
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(example), "--auto-approve",
-                              "--target", "Recording/townhall-archive"], env=env, cwd=tmp_path,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while not control(vendors, "anyrtc", "requests")["inFlight"].get("start"):
-        if time.monotonic() > deadline or child.poll() is not None:
-            child.kill()
-            pytest.fail("the apply never reached the vendor")
-        time.sleep(0.02)
+    kill_apply_during(vendors, "anyrtc", "start", example, "Recording/townhall-archive", tmp_path)
     record = open_state(tmp_path / ".reconciler" / "state.db").get("Recording/townhall-archive")
     assert record is not None and record.intent is not None and record.intent.operation == "create"
     assert record.intent.handles.get("resourceId") and "sid" not in record.intent.handles
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
     deadline = time.monotonic() + 10
     while not recording_phases(vendors) and time.monotonic() < deadline:  # the vendor finishes the start
         time.sleep(0.05)
