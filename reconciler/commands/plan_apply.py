@@ -19,24 +19,11 @@ from reconciler.commands.show import emit_plan, format_options, picture_sink, re
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
 from reconciler.render.text import render_plan, render_result, summary_line
-from reconciler.workflow import apply_manifests, apply_saved_plan, plan_document, plan_manifests, validate
+from reconciler.workflow import apply_manifests, apply_saved_plan, plan_document, plan_manifests
 
 
 def _targets(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(values)
-
-
-@click.command("validate")
-@paths_argument
-def validate_command(paths: tuple[Path, ...]) -> int:
-    """Check manifests (schema, references, vendor rules) without any network call."""
-    manifests = validate(paths)
-    counts: dict[str, int] = {}
-    for kind, _ in manifests.resources:
-        counts[kind] = counts.get(kind, 0) + 1
-    listing = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    click.echo(f"valid: {len(manifests.files)} file(s), {listing}")
-    return 0
 
 
 def print_plan(plan: Plan, fmt: str) -> None:

@@ -8,8 +8,7 @@ from typing import Any
 import deepdiff
 import pytest
 
-from reconciler.plan import Action
-from reconciler.plan import planner
+from reconciler.plan import Action, planner
 from reconciler.plan.planner import plan_resource
 from tests.plan.test_planner import LAYOUT, RUNNING, SPEC, desired, record
 
