@@ -6,12 +6,11 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.options import paths_argument
 from reconciler.model.manifest import load_manifests
 
 
 @click.command("validate")
-@paths_argument
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))  # as options.paths_argument
 def validate_command(paths: tuple[Path, ...]) -> int:
     """Check manifests (schema, references, vendor rules) without any network call."""
     manifests = load_manifests(paths)

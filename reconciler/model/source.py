@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-
 from reconciler.errors import ManifestError
 
 FieldPath = tuple[str | int, ...]
@@ -75,7 +71,7 @@ def format_path(path: FieldPath) -> str:
 
 
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
-    if isinstance(node, CommentedMap):
+    if isinstance(node, dict):  # ruamel.yaml's CommentedMap, with .lc positions
         result: dict[str, Any] = {}
         for key in node:
             child = (*path, str(key))
@@ -85,7 +81,7 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
             smap.values[child] = Position(vline + 1, vcol + 1)
             result[str(key)] = _plain(node[key], child, smap)
         return result
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, list):  # CommentedSeq
         items = []
         for i, item in enumerate(node):
             child = (*path, i)
@@ -107,6 +103,8 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
 @functools.lru_cache(maxsize=1024)
 def _ruamel_scalar(text: str) -> Any:
     """A plain scalar in a rare notation (`0x1F`, `1_000`, `1e3`, a date), read as the round-trip loader would."""
+    from ruamel.yaml import YAML
+
     value = _plain(YAML(typ="rt").load(text), (), SourceMap("", Position(1, 1)))
     if isinstance(value, (dict, list)):
         raise ValueError(text)
@@ -126,6 +124,9 @@ def load_documents(path: Path, display_name: str | None = None) -> list[SourceDo
     if fast is not None:
         return fast
     # the exact, slower path: anything the fast path does not cover, and every syntax error's message
+    from ruamel.yaml import YAML  # imported only when needed: validate runs in pre-commit hooks
+    from ruamel.yaml.error import MarkedYAMLError
+
     yaml = YAML(typ="rt")
     try:
         raw_docs = list(yaml.load_all(text))
@@ -139,7 +140,7 @@ def load_documents(path: Path, display_name: str | None = None) -> list[SourceDo
     for index, raw in enumerate(raw_docs):
         if raw is None:
             continue
-        if isinstance(raw, (CommentedMap, CommentedSeq)):
+        if isinstance(raw, (dict, list)):
             start = Position(raw.lc.line + 1, raw.lc.col + 1)
         else:
             start = Position(1, 1)
