@@ -154,9 +154,11 @@ def start_params(spec: Mapping[str, Any]) -> dict[str, str]:
 
 class AliyunProvider(BaseProvider):
     vendor: ClassVar[str] = "aliyun"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {
-        "status": RateLimit.per_minute(4000),  # GetMPUTaskStatus
-        "write": RateLimit(20),  # every other MPU call
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {  # per AccessKeyId and action, as the vendor counts them
+        "GetMPUTaskStatus": RateLimit.per_minute(4000),
+        "StartMPUTask": RateLimit(20),
+        "UpdateMPULayout": RateLimit(20),
+        "StopMPUTask": RateLimit(20),
     }
     MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
 
@@ -191,7 +193,7 @@ class AliyunProvider(BaseProvider):
                 return  # an earlier start went through although its answer did not arrive
             sent = True
             try:
-                await self._call("StartMPUTask", params, "write")
+                await self._call("StartMPUTask", params)
             except VendorConflict as exc:
                 if exc.code != "Task.AlreadyExists":
                     raise
@@ -210,7 +212,7 @@ class AliyunProvider(BaseProvider):
             raise self.unsupported(f"in-place update of {', '.join(other)}", kind)
         task_id = handles["TaskId"]
         params = {"AppId": self.ctx.app_id, "TaskId": task_id, **layout_params(spec["layout"])}
-        await self.with_retry(lambda: self._call("UpdateMPULayout", params, "write"), f"UpdateMPULayout {task_id}")
+        await self.with_retry(lambda: self._call("UpdateMPULayout", params), f"UpdateMPULayout {task_id}")
         return dict(handles)
 
     async def stop(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
@@ -220,7 +222,7 @@ class AliyunProvider(BaseProvider):
             return
         params = {"AppId": self.ctx.app_id, "TaskId": task_id}
         try:
-            await self.with_retry(lambda: self._call("StopMPUTask", params, "write"), f"StopMPUTask {task_id}")
+            await self.with_retry(lambda: self._call("StopMPUTask", params), f"StopMPUTask {task_id}")
         except VendorNotFound:
             return  # nothing to stop
         except VendorConflict as exc:
@@ -232,7 +234,7 @@ class AliyunProvider(BaseProvider):
         """One GetMPUTaskStatus, as an Observation (no retry: callers decide)."""
         handles = {"TaskId": task_id}
         try:
-            body = await self._call("GetMPUTaskStatus", {"AppId": self.ctx.app_id, "TaskId": task_id}, "status")
+            body = await self._call("GetMPUTaskStatus", {"AppId": self.ctx.app_id, "TaskId": task_id})
         except VendorNotFound:
             return Observation("absent", f"no task {task_id} at Aliyun", handles=handles)
         status = body.get("Status")
@@ -253,9 +255,9 @@ class AliyunProvider(BaseProvider):
                 transient=False, action="StartMPUTask")
         return seen.status == "active"
 
-    async def _call(self, action: str, params: Mapping[str, str], call_class: str) -> dict[str, Any]:
+    async def _call(self, action: str, params: Mapping[str, str]) -> dict[str, Any]:
         key_id = self.secret("accessKeyId").reveal()
-        await self.throttle(call_class, stable_suffix(key_id))
+        await self.throttle(action, stable_suffix(key_id))
         signed: dict[str, str] = {
             **params, "Action": action, "Version": API_VERSION, "Format": "JSON", "AccessKeyId": key_id,
             "SignatureMethod": SIGNATURE_METHOD, "SignatureVersion": SIGNATURE_VERSION,

@@ -48,8 +48,8 @@ RUNNING_SERVICE = {"serviceIdle", "serviceStarted", "serviceReady", "serviceInPr
 
 class AnyrtcProvider(BaseProvider):
     vendor: ClassVar[str] = "anyrtc"
-    # 80% of the documented 10 requests/s per App ID: the server counts arrivals, which bunch up in transit
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {CALLS: RateLimit(8, 1)}
+    # the documented 10 requests/s per App ID (the pacer never lets arrivals bunch over it)
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {CALLS: RateLimit(10)}
     MAX_ACQUIRES = 3  # the first resource ID, and one more per expiry (433)
 
     # -- protocol ---------------------------------------------------------------------------------
