@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from reconciler.errors import ManifestError
 
@@ -73,11 +73,12 @@ def format_path(path: FieldPath) -> str:
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     if isinstance(node, dict):  # ruamel.yaml's CommentedMap, with .lc positions
         result: dict[str, Any] = {}
+        marks: Any = cast(Any, node).lc
         for key in node:
             child = (*path, str(key))
-            kline, kcol = node.lc.key(key)
+            kline, kcol = marks.key(key)
             smap.keys[child] = Position(kline + 1, kcol + 1)
-            vline, vcol = node.lc.value(key)
+            vline, vcol = marks.value(key)
             smap.values[child] = Position(vline + 1, vcol + 1)
             result[str(key)] = _plain(node[key], child, smap)
         return result
@@ -85,7 +86,7 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
         items = []
         for i, item in enumerate(node):
             child = (*path, i)
-            line, col = node.lc.item(i)
+            line, col = cast(Any, node).lc.item(i)
             smap.values[child] = Position(line + 1, col + 1)
             items.append(_plain(item, child, smap))
         return items
@@ -141,7 +142,7 @@ def load_documents(path: Path, display_name: str | None = None) -> list[SourceDo
         if raw is None:
             continue
         if isinstance(raw, (dict, list)):
-            start = Position(raw.lc.line + 1, raw.lc.col + 1)
+            start = Position(cast(Any, raw).lc.line + 1, cast(Any, raw).lc.col + 1)
         else:
             start = Position(1, 1)
         smap = SourceMap(name, start)
