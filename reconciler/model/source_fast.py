@@ -31,6 +31,9 @@ _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 # the first characters of plain scalars ruamel's YAML 1.2 resolver may read as something else than a string
 _MAYBE_NOT_STR = frozenset("-+0123456789.<=~nNtTfF")
+# every plain scalar ruamel.yaml's YAML 1.2 resolver reads as an int, a float or a timestamp is made of
+# these characters (a superset: a match only means "ask ruamel.yaml"); anything else is a string
+_NUMBER_OR_DATE = re.compile(r"[-+.0-9][-+.:0-9a-fA-FxXoObBiInNtTzZ_ \t]*\Z")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ def _scalar(text: str, slow_scalar: Callable[[str], Any] | None) -> Any:
     if text == "<<" or text == "=":
         raise _Unsupported
     if text[0] in "-+0123456789.":
+        if not _NUMBER_OR_DATE.match(text):
+            return text  # "720p", "1.2.3", "-dash": strings to ruamel.yaml too
         if slow_scalar is None:
             raise _Unsupported
         try:
