@@ -278,7 +278,7 @@ def _field_changes(
     new = {k: v for k, v in (after or {}).items() if k not in skip}
     if before is None:
         return tuple(FieldChange(k, None, new[k]) for k in sorted(new))
-    if _identical(old, new):
+    if repr(old) == repr(new) or _identical(old, new):  # equal reprs of JSON-like data: equal values and types
         return ()  # the common case (nothing changed) costs one walk, not a DeepDiff
     from deepdiff import DeepDiff  # imported only when something differs: validate and --help never pay for it
 
