@@ -33,15 +33,16 @@ from reconciler.errors import (
     VendorRateLimited,
     VendorUnavailable,
 )
-from reconciler.providers.aliyun_signing import (
+from reconciler.providers.base import BaseProvider, Handles, SaveHandles, stable_suffix
+from reconciler.ratelimit import RateLimit
+from reconciler.records import Observation
+from reconciler.vendors.aliyun.descriptor import DESCRIPTOR
+from reconciler.vendors.aliyun.signing import (
     SIGNATURE_METHOD,
     SIGNATURE_VERSION,
     TIMESTAMP_FORMAT,
     signature,
 )
-from reconciler.providers.base import BaseProvider, Handles, SaveHandles, stable_suffix
-from reconciler.ratelimit import RateLimit
-from reconciler.records import Observation
 
 API_VERSION = "2018-01-11"
 KIND = "MixTask"
@@ -154,10 +155,7 @@ def start_params(spec: Mapping[str, Any]) -> dict[str, str]:
 
 class AliyunProvider(BaseProvider):
     vendor: ClassVar[str] = "aliyun"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {
-        "status": RateLimit.per_minute(4000),  # GetMPUTaskStatus
-        "write": RateLimit(20),  # every other MPU call
-    }
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "write"
     MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
 
     def new_handles(self, kind: str, name: str, spec: Mapping[str, Any], generation: int) -> dict[str, str]:
