@@ -12,7 +12,8 @@ DESCRIPTOR = VendorDescriptor(
     default_endpoint="https://console.tim.qq.com",
     official_hosts=("console.tim.qq.com", ".tim.qq.com", "adminapisgp.im.qcloud.com", ".im.qcloud.com"),
     kinds=frozenset({"MixTask"}),
-    regional_endpoints={"sgp": "https://adminapisgp.im.qcloud.com"},
+    regional_endpoints={"cn": "https://console.tim.qq.com", "sgp": "https://adminapisgp.im.qcloud.com",
+                        "usa": "https://adminapiusa.im.qcloud.com"},
     rate_limits={
         "mix": DocumentedLimit(RateLimit(20), "20 mix operations/s per SDKAppID, set_mix_stream and "
                                               "resume_mcu_task together (resume_mcu_task document, code 100422)"),
