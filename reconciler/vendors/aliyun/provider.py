@@ -1,7 +1,7 @@
 """Alibaba Cloud RTC (API 2018-01-11) MPU mix tasks behind the Provider protocol.
 
 MixTask -> StartMPUTask / GetMPUTaskStatus / UpdateMPULayout / StopMPUTask, signed with signature v1
-(`aliyun_signing`), sent as POST form bodies with Format=JSON to the root path of the endpoint.
+(`signing.py`), sent as POST form bodies with Format=JSON to the root path of the endpoint.
 
 - TaskIds are deterministic (`rtcr-<name>-<hash(app, name)>-g<generation>`, or `spec.taskId`, with
   `-g<generation>` from the second generation on), so a start whose answer was lost is recognised
@@ -138,7 +138,7 @@ def layout_params(layout: Mapping[str, Any]) -> dict[str, str]:
             params[f"UserPanes.{n}.PaneId"] = str(pane_id)
             params[f"UserPanes.{n}.UserId"] = str(pane["user"])
             params[f"UserPanes.{n}.SourceType"] = SOURCE_TYPES[pane.get("source") or "camera"]
-    params["CropMode"] = str(CROP_MODES[panes[0].get("fit") or "crop"])  # one fit for all (rules_aliyun)
+    params["CropMode"] = str(CROP_MODES[panes[0].get("fit") or "crop"])  # one fit for all (rules.py)
     params["BackgroundColor"] = str(int(str(layout["canvas"].get("background", "#000000")).lstrip("#"), 16))
     return params
 

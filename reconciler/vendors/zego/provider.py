@@ -6,7 +6,7 @@ Calls (all at the endpoint root, `?Action=...` plus the signed public parameters
   the state store: no documented call lists bans);
 - MixTask: start and update = StartMix (starts or updates by TaskId, so a retry never duplicates a
   mix), stop = StopMix, observe = GetMixTaskInfo (110209001 = gone = drift). ZEGO mixes cannot pause.
-Every ban and mix call carries a `Sequence` from `SequenceGate` (see zego_sequence.py). Test
+Every ban and mix call carries a `Sequence` from `SequenceGate` (see sequence.py). Test
 environment (`test: true`): IsTest=true, stream ids prefixed `zegotest-<AppId>-`, bans paced at 5/s.
 """
 
