@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from reconciler.providers.aliyun import API_VERSION, start_params
-from reconciler.providers.aliyun_signing import SIGNATURE_METHOD, SIGNATURE_VERSION, TIMESTAMP_FORMAT, signature
+from reconciler.vendors.aliyun.provider import API_VERSION, start_params
+from reconciler.vendors.aliyun.signing import SIGNATURE_METHOD, SIGNATURE_VERSION, TIMESTAMP_FORMAT, signature
 
 
 class SignedLoop:

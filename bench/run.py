@@ -34,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.loops import SignedLoop, start_jobs, status_jobs  # noqa: E402
 from bench.manifests import write_manifests  # noqa: E402
 from reconciler.apply.connections import ConnectionOptions  # noqa: E402
-from reconciler.emulator.aliyun import AliyunEmulator  # noqa: E402
 from reconciler.model import load_manifests  # noqa: E402
 from reconciler.model.provider import ProviderSpec  # noqa: E402
 from reconciler.plan.planner import PlanOptions  # noqa: E402
-from reconciler.providers.aliyun import AliyunProvider  # noqa: E402
 from reconciler.providers.base import ProviderContext  # noqa: E402
 from reconciler.ratelimit import RateLimit, RateLimiter  # noqa: E402
 from reconciler.state import open_state  # noqa: E402
+from reconciler.vendors.aliyun.emulator import AliyunEmulator  # noqa: E402
+from reconciler.vendors.aliyun.provider import AliyunProvider  # noqa: E402
 from reconciler.workflow import apply_manifests, plan_manifests  # noqa: E402
 
 TASKS_PER_FILE = 20

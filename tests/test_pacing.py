@@ -158,8 +158,8 @@ def test_a_call_waits_for_the_oldest_answer_to_leave_the_window() -> None:
 
 def test_operator_rate_limit_replaces_the_documented_one(monkeypatch: pytest.MonkeyPatch) -> None:
     from reconciler.model.provider import ProviderSpec
-    from reconciler.providers.aliyun import AliyunProvider
     from reconciler.providers.base import ProviderContext
+    from reconciler.vendors.aliyun.provider import AliyunProvider
 
     def provider(rate: float | None) -> AliyunProvider:
         spec = ProviderSpec.model_validate({"vendor": "aliyun", "appId": "a", "rateLimit": rate,

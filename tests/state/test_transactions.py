@@ -14,9 +14,9 @@ from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.model import load_manifests
 from reconciler.model.provider import ProviderSpec
 from reconciler.plan import Action, make_plan
-from reconciler.providers.aliyun import AliyunProvider
 from reconciler.providers.base import ProviderContext
 from reconciler.state.sqlite import SqliteState
+from reconciler.vendors.aliyun.provider import AliyunProvider
 from tests.conftest import REPO
 
 WRITES = ("record_intent", "save_handles", "record_outcome", "clear_intent", "forget")

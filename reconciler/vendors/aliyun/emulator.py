@@ -55,7 +55,7 @@ from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
 from reconciler.emulator.nonces import NonceWindow
-from reconciler.providers.aliyun_signing import (
+from reconciler.vendors.aliyun.signing import (
     SIGNATURE_VERSION,
     TIMESTAMP_FORMAT,
     signature,

@@ -24,18 +24,19 @@ from typing import Any, ClassVar
 import httpx
 
 from reconciler.errors import VendorConflict, VendorError, VendorNotFound
-from reconciler.providers.anyrtc_body import (
+from reconciler.providers.base import BaseProvider, Handles, SaveHandles
+from reconciler.ratelimit import RateLimit
+from reconciler.records import Observation
+from reconciler.secrets import REDACTOR, resolve
+from reconciler.vendors.anyrtc.body import (
     acquire_body,
     identity,
     start_body,
     update_body,
     update_layout_body,
 )
-from reconciler.providers.anyrtc_errors import JITTER_DELAYS, jitter_delay, vendor_error
-from reconciler.providers.base import BaseProvider, Handles, SaveHandles
-from reconciler.ratelimit import RateLimit
-from reconciler.records import Observation
-from reconciler.secrets import REDACTOR, resolve
+from reconciler.vendors.anyrtc.descriptor import DESCRIPTOR
+from reconciler.vendors.anyrtc.errors import JITTER_DELAYS, jitter_delay, vendor_error
 
 CALLS = "cloud_recording"  # the vendor's limit covers every call of an App ID together
 STATUS = {
@@ -49,7 +50,7 @@ RUNNING_SERVICE = {"serviceIdle", "serviceStarted", "serviceReady", "serviceInPr
 class AnyrtcProvider(BaseProvider):
     vendor: ClassVar[str] = "anyrtc"
     # the documented 10 requests/s per App ID (the pacer never lets arrivals bunch over it)
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {CALLS: RateLimit(10)}
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()
     MAX_ACQUIRES = 3  # the first resource ID, and one more per expiry (433)
 
     # -- protocol ---------------------------------------------------------------------------------

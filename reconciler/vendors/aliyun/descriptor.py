@@ -1,0 +1,26 @@
+"""Aliyun: what the core knows about Alibaba Cloud RTC (credentials, hosts, limits, capabilities)."""
+
+from __future__ import annotations
+
+from reconciler.capabilities import KindCapabilities
+from reconciler.ratelimit import RateLimit
+from reconciler.vendors.descriptor import Credential, DocumentedLimit, VendorDescriptor
+
+DESCRIPTOR = VendorDescriptor(
+    name="aliyun",
+    credentials=(Credential("accessKeyId", "ALIYUN_ACCESS_KEY_ID"),
+                 Credential("accessKeySecret", "ALIYUN_ACCESS_KEY_SECRET")),
+    default_endpoint="https://rtc.aliyuncs.com",
+    official_hosts=("rtc.aliyuncs.com", ".aliyuncs.com"),
+    kinds=frozenset({"MixTask"}),
+    rate_limits={  # per AccessKeyId and action: Aliyun counts each action in its own window
+        "GetMPUTaskStatus": DocumentedLimit(RateLimit.per_minute(4000), "4,000 calls/minute (Alibaba Cloud API "
+                                                                        "reference of GetMPUTaskStatus)"),
+        **{action: DocumentedLimit(RateLimit(20), f"{action}: 20 calls/s (docs/vendors/aliyun.md; the seed "
+                                                  "document gives no number)")
+           for action in ("StartMPUTask", "UpdateMPULayout", "StopMPUTask")},
+    },
+    capabilities={"MixTask": KindCapabilities(update_groups={"layout": "update-layout"})},
+    provider_class="AliyunProvider",
+    emulator_class="AliyunEmulator",
+)
