@@ -23,12 +23,17 @@ class KindCapabilities:
     stop_verb: str = "stop"
     # StreamRule: "stopping" a ban is a resume call
     deactivate_is_resume: bool = False
+    # a resource other jobs use (an Aliyun custom layout): removing it waits for the jobs of its provider
+    supports_others: bool = False
 
 
 DEFAULT = KindCapabilities()
 
 CAPABILITIES: dict[tuple[str, str], KindCapabilities] = {
-    ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout"}),
+    ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "layouts": "update-layout"}),
+    # CreateMPULayout / ModifyMPULayout / DeleteMPULayout: a custom layout the tasks refer to by LayoutId
+    ("aliyun", "Layout"): KindCapabilities(update_groups={"layout": "modify-layout"}, start_verb="create-layout",
+                                           stop_verb="delete-layout", supports_others=True),
     ("anyrtc", "Recording"): KindCapabilities(
         update_groups={"subscribe": "update-subscriptions", "layout": "update-layout"},
         start_verb="start-recording", stop_verb="stop-recording",

@@ -4,6 +4,7 @@ Importing this package registers every kind and rule.
 """
 
 from reconciler.model import (  # noqa: F401  (importing registers the kinds and rules)
+    aliyun_layouts,
     layout,
     mixtask,
     provider,

@@ -18,6 +18,7 @@ from reconciler.model.base import StrictModel
 from reconciler.model.source import FieldPath
 
 if TYPE_CHECKING:
+    from reconciler.model.desired import DesiredResource
     from reconciler.model.manifest import ManifestSet, Resource
 
 KINDS: dict[str, type[StrictModel]] = {}
@@ -67,3 +68,14 @@ def register_rule(kind: str, vendor: str | None = None) -> Callable[[RuleFn], Ru
         return fn
 
     return decorate
+
+
+# Vendor resources that follow from the managed ones (e.g. an Aliyun custom layout used by MixTasks):
+# each deriver takes the desired resources and returns them completed (with `depends_on` set).
+DeriveFn = Callable[[list["DesiredResource"], "ManifestSet"], list["DesiredResource"]]
+DERIVERS: list[DeriveFn] = []
+
+
+def register_deriver(fn: DeriveFn) -> DeriveFn:
+    DERIVERS.append(fn)
+    return fn

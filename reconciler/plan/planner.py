@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -52,8 +52,9 @@ def make_plan(
     changes: list[Change] = []
     wanted = {d.address: d for d in desired}
     guard = prune_guard(wanted.values(), records, prune=options.prune, allow_empty=options.allow_empty)
+    targets = options.targets | {dep for a in options.targets if a in wanted for dep in wanted[a].depends_on}
     for address in sorted(wanted):
-        if options.targets and address not in options.targets:
+        if targets and address not in targets:
             continue
         record = records.get(address)
         changes.append(plan_resource(wanted[address], record, observations.get(address)))
@@ -64,13 +65,26 @@ def make_plan(
         changes.append(plan_orphan(records[address], observations.get(address), prune=options.prune and not guarded,
                                    guarded=guarded))
     return Plan(
-        changes=tuple(changes),
+        changes=_order_removals(changes),
         state_serial=state_serial,
         manifest_fingerprint=manifest_fingerprint,
         created_at=created_at,
         prune=options.prune,
         warnings=warnings + guard.warnings,
     )
+
+
+def _order_removals(changes: list[Change]) -> tuple[Change, ...]:
+    """A removed resource that others use (an Aliyun custom layout) goes after its provider's other changes,
+    so no job still refers to it when it is deleted."""
+    out = []
+    for change in changes:
+        if change.orphan and change.action.writes and capabilities(change.vendor, change.kind).supports_others:
+            users = tuple(c.address for c in changes if c.provider == change.provider and c.action.writes
+                          and not capabilities(c.vendor, c.kind).supports_others)
+            change = replace(change, wait_for=users)
+        out.append(change)
+    return tuple(out)
 
 
 def live_status(record: ResourceRecord | None, observation: Observation | None) -> str:
@@ -104,6 +118,7 @@ def plan_resource(
         generation=generation,
         lifecycle=desired.lifecycle,
         deletion_policy=desired.deletion_policy,
+        wait_for=desired.depends_on,
     )
     detail = observation.detail if observation and observation.detail else ""
 
@@ -155,7 +170,7 @@ def plan_resource(
         )
     if changed_keys:
         groups = tuple(sorted(changed_keys))
-        verb = "+".join(caps.update_groups[g] for g in groups)
+        verb = "+".join(dict.fromkeys(caps.update_groups[g] for g in groups))
         reasons = [("drift: " if drift else "") + f"{', '.join(groups)} changed"]
         if desired.lifecycle != live:
             reasons.append(f"then {'resume' if desired.lifecycle == 'active' else 'pause'}")
