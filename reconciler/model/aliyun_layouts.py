@@ -73,7 +73,7 @@ def match_preset(panes: Sequence[Mapping[str, Any]]) -> tuple[int, list[int]] | 
 
 def _close(pane: Mapping[str, Any], g: tuple[float, float, float, float, int]) -> bool:
     ours = (pane["x"], pane["y"], pane["width"], pane["height"])
-    return all(abs(float(a) - b) <= PRESET_TOLERANCE for a, b in zip(ours, g, strict=True))
+    return all(abs(float(a) - b) <= PRESET_TOLERANCE for a, b in zip(ours, g[:4], strict=True))
 
 
 def pane_ids(panes: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -80,9 +80,14 @@ def _order_removals(changes: list[Change]) -> tuple[Change, ...]:
     out = []
     for change in changes:
         if change.orphan and change.action.writes and capabilities(change.vendor, change.kind).supports_others:
-            users = tuple(c.address for c in changes if c.provider == change.provider and c.action.writes
-                          and not capabilities(c.vendor, c.kind).supports_others)
-            change = replace(change, wait_for=users)
+            jobs = [c for c in changes if c.provider == change.provider
+                    and not capabilities(c.vendor, c.kind).supports_others]
+            if any(c.orphan and c.action is Action.FORGET and c.deletion_policy == "Retain" for c in jobs):
+                change = replace(change, action=Action.FORGET, verb="forget", deletion_policy="Retain", reasons=(
+                    "a job of this provider kept by deletionPolicy: Retain may still use it: left at the vendor, "
+                    "dropped from state",))
+            else:
+                change = replace(change, wait_for=tuple(c.address for c in jobs if c.action.writes))
         out.append(change)
     return tuple(out)
 
