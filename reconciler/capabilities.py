@@ -25,12 +25,15 @@ class KindCapabilities:
     deactivate_is_resume: bool = False
     # a resource other jobs use (an Aliyun custom layout): removing it waits for the jobs of its provider
     supports_others: bool = False
+    # the update group that points a live job at a resource it depends on, when that resource gets a new id
+    dependency_group: str = ""
 
 
 DEFAULT = KindCapabilities()
 
 CAPABILITIES: dict[tuple[str, str], KindCapabilities] = {
-    ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "layouts": "update-layout"}),
+    ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "layouts": "update-layout"},
+                                            dependency_group="layout"),
     # CreateMPULayout / ModifyMPULayout / DeleteMPULayout: a custom layout the tasks refer to by LayoutId
     ("aliyun", "Layout"): KindCapabilities(update_groups={"layout": "modify-layout"}, start_verb="create-layout",
                                            stop_verb="delete-layout", supports_others=True),

@@ -65,13 +65,30 @@ def make_plan(
         changes.append(plan_orphan(records[address], observations.get(address), prune=options.prune and not guarded,
                                    guarded=guarded))
     return Plan(
-        changes=_order_removals(changes),
+        changes=_order_removals(_repoint(changes)),
         state_serial=state_serial,
         manifest_fingerprint=manifest_fingerprint,
         created_at=created_at,
         prune=options.prune,
         warnings=warnings + guard.warnings,
     )
+
+
+def _repoint(changes: list[Change]) -> list[Change]:
+    """A live job whose dependency is created anew (a custom layout deleted behind our back gets a new
+    LayoutId) is updated after it, so it refers to the new id."""
+    renewed = {c.address for c in changes if c.action in (Action.CREATE, Action.REPLACE)}
+    out = []
+    for change in changes:
+        group = capabilities(change.vendor, change.kind).dependency_group
+        deps = [a for a in change.wait_for if a in renewed]
+        if change.action is Action.NOOP and not change.orphan and group and deps and change.handles \
+                and change.lifecycle != "inactive":
+            change = replace(change, action=Action.UPDATE, update_groups=(group,),
+                             verb=capabilities(change.vendor, change.kind).update_groups[group],
+                             reasons=(f"{', '.join(deps)} is created anew: the job is pointed at it",))
+        out.append(change)
+    return out
 
 
 def _order_removals(changes: list[Change]) -> tuple[Change, ...]:
