@@ -3,13 +3,16 @@ mix looks like is read back from the emulator (`mix`: each LayoutId's panes with
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.emulator.cluster import EmulatorCluster
-from tests.cli.helpers import actions, copy_example, reconciler, tasks
+from reconciler.state import open_state
+from tests.cli.helpers import actions, copy_example, kill_apply_during, reconciler, tasks
 from tests.conftest import control
 
 LAYOUT_WRITES = ("CreateMPULayout", "ModifyMPULayout", "DeleteMPULayout")
@@ -167,3 +170,30 @@ def test_two_layouts_with_the_same_pane_count_for_one_task_are_refused_at_their_
     assert (f"{tasks_file}:{line}:7: MixTask/townhall-live: spec.layouts[0]: layout 'grid-2x2' has 4 panes like "
             "layout 'speaker-plus-3'") in result.err
     assert actions(vendors, "aliyun") == {}
+
+
+def test_a_lost_create_answer_is_found_by_name_and_never_makes_a_second_layout(
+        vendors: EmulatorCluster, example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    control(vendors, "aliyun", "faults", {"action": "CreateMPULayout", "type": "lost-response", "count": 1})
+    assert reconciler(capsys, "apply", str(example), "--auto-approve").code == 0
+    assert layout_calls(vendors) == {"CreateMPULayout": 2}  # the lost one was found by its Name, not sent again
+    assert sorted(layouts(vendors)) == ["grid-2x2", "speaker-plus-3"]
+    assert reconciler(capsys, "plan", str(example), "--detailed-exitcode").code == 0
+
+
+def test_a_kill_during_create_layout_is_recovered_from_its_intent(
+        vendors: EmulatorCluster, example: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    kill_apply_during(vendors, "aliyun", "CreateMPULayout", example, SPEAKER, tmp_path)
+    record = open_state(tmp_path / ".reconciler" / "state.db").get(SPEAKER)
+    assert record is not None and record.intent is not None and record.intent.operation == "create"
+    deadline = time.monotonic() + 10
+    while "speaker-plus-3" not in layouts(vendors) and time.monotonic() < deadline:  # the vendor finishes it
+        time.sleep(0.05)
+    httpx.delete(f"{vendors.endpoints['aliyun']}/_emulator/faults", timeout=5).raise_for_status()
+    plan = reconciler(capsys, "plan", str(example), "--target", SPEAKER, "--detailed-exitcode")
+    assert "an interrupted start was found running at the vendor and adopted" in plan.out
+    assert plan.code == 0
+    assert reconciler(capsys, "apply", str(example), "--auto-approve").code == 0
+    assert layout_calls(vendors) == {"CreateMPULayout": 2} and len(layouts(vendors)) == 2
+    record = open_state(tmp_path / ".reconciler" / "state.db").get(SPEAKER)
+    assert record is not None and record.handles == {"LayoutId": str(layouts(vendors)["speaker-plus-3"]["LayoutId"])}
