@@ -197,3 +197,13 @@ def test_a_kill_during_create_layout_is_recovered_from_its_intent(
     assert layout_calls(vendors) == {"CreateMPULayout": 2} and len(layouts(vendors)) == 2
     record = open_state(tmp_path / ".reconciler" / "state.db").get(SPEAKER)
     assert record is not None and record.handles == {"LayoutId": str(layouts(vendors)["speaker-plus-3"]["LayoutId"])}
+
+
+def test_a_task_is_not_started_when_its_layout_could_not_be_created(
+        vendors: EmulatorCluster, example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    control(vendors, "aliyun", "faults", {"action": "CreateMPULayout", "type": "error", "code": "InvalidParameter",
+                                          "status": 400, "count": 2})
+    result = reconciler(capsys, "apply", str(example), "--auto-approve")
+    assert result.code == 1
+    assert "MixTask/townhall-live start: not attempted: Layout/speaker-plus-3@ali-demo did not succeed first" in result.out
+    assert "StartMPUTask" not in actions(vendors, "aliyun")
