@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from reconciler.model.desired import DesiredResource
-from reconciler.model.registry import Violation, register_deriver, register_rule
+from reconciler.model.registry import Violation, register_deriver, register_rendition, register_rule
 
 if TYPE_CHECKING:
     from reconciler.model.manifest import ManifestSet, Resource
@@ -196,3 +196,41 @@ def add_custom_layouts(desired: list[DesiredResource], manifests: "ManifestSet")
     app_ids = {r.name: manifests.provider(r.name).app_id for r in manifests.of_kind("Provider")}
     tasks = [replace(d, depends_on=d.depends_on + layout_dependencies(d)) for d in desired]
     return tasks + desired_layouts(tasks, app_ids)
+
+
+# MediaEncode -> the mixed picture's size (StartMPUTask's enum); audio-only mixes no picture
+RESOLUTIONS = {"360p": (640, 360), "540p": (960, 540), "720p": (1280, 720), "720p-portrait": (720, 1280),
+               "1080p": (1920, 1080)}
+
+
+@register_rendition(VENDOR, "MixTask")
+def as_aliyun_draws_it(spec: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """The task's layout as Aliyun will draw it (a preset's documented geometry, the encoding's shape),
+    with a note for each part of the Layout that is not sent."""
+    layout = dict(spec["layout"])
+    panes = [dict(p) for p in layout["panes"]]
+    notes: list[str] = []
+    preset = match_preset(panes)
+    if preset is not None:
+        number, ids = preset
+        for pane, pane_id in zip(panes, ids, strict=True):
+            pane.update(zip(("x", "y", "width", "height"), PRESETS[number][pane_id][:4], strict=True))
+        notes.append(f"Aliyun draws preset {number} ({PRESET_NAMES[number]}): shown with its documented geometry")
+    if any(float(p.get("alpha", 1.0)) != 1.0 for p in panes):
+        notes.append("pane alpha is not sent: Aliyun MPU panes are opaque")
+        for pane in panes:
+            pane["alpha"] = 1.0
+    encoding = str(spec.get("output", {}).get("encoding", "720p"))
+    canvas = dict(layout["canvas"])
+    size = RESOLUTIONS.get(encoding)
+    if size is None:
+        notes.append(f"output.encoding {encoding}: Aliyun mixes no picture, the layout is not used")
+    elif abs(size[0] / size[1] - canvas["width"] / canvas["height"]) > 0.01:
+        notes.append(f"canvas {canvas['width']}x{canvas['height']} is not sent: Aliyun sizes the mix by "
+                     f"output.encoding ({encoding}, {size[0]}x{size[1]}), so the panes stretch to that shape")
+        canvas.update(width=size[0], height=size[1])
+    extra = [str(x["name"]) for x in spec.get("layouts", ())]
+    if extra:
+        notes.append(f"Aliyun switches to {', '.join(extra)} by the number of people in the channel; "
+                     "the picture shows `layout`")
+    return {**layout, "canvas": canvas, "panes": panes}, tuple(notes)
