@@ -51,9 +51,12 @@ class SignedLoop:
             await asyncio.gather(*(worker() for _ in range(parallel)))
 
 
-def start_jobs(app_id: str, desired: list[Any], task_ids: Mapping[str, str]) -> list[dict[str, str]]:
-    """StartMPUTask parameters for each desired MixTask, with the TaskIds the tool would choose."""
-    return [{"AppId": app_id, "TaskId": task_ids[d.address], **start_params(d.spec)} for d in desired]
+def start_jobs(app_id: str, desired: list[Any], task_ids: Mapping[str, str],
+               layouts: Mapping[str, Mapping[str, str]]) -> list[dict[str, str]]:
+    """StartMPUTask parameters for each desired MixTask, with the TaskIds and layout parameters the tool
+    would send."""
+    return [{"AppId": app_id, "TaskId": task_ids[d.address], **start_params(d.spec, layouts[d.address])}
+            for d in desired]
 
 
 def status_jobs(app_id: str, task_ids: Mapping[str, str]) -> list[dict[str, str]]:

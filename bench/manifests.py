@@ -1,4 +1,6 @@
-"""Generated manifest trees for the benchmark: N Aliyun MPU tasks spread over files, all valid."""
+"""Generated manifest trees for the benchmark: N Aliyun MPU tasks spread over files, all valid.
+
+The layout is Aliyun's preset 1 (one full-canvas pane), so no custom layout resource is involved."""
 
 from __future__ import annotations
 
@@ -15,12 +17,11 @@ spec:
 ---
 apiVersion: reconciler/v1
 kind: Layout
-metadata: {name: pair}
+metadata: {name: solo}
 spec:
   canvas: {width: 1280, height: 720}
   panes:
-    - {user: host, x: 0, y: 0, width: 0.5, height: 1}
-    - {user: guest, x: 0.5, y: 0, width: 0.5, height: 1}
+    - {user: host, x: 0, y: 0, width: 1, height: 1}
 """
 TASK = """\
 apiVersion: reconciler/v1
@@ -31,7 +32,7 @@ metadata:
 spec:
   provider: ali
   channel: room{i:05d}
-  layout: pair
+  layout: solo
   output:
     streamUrl: "rtmp://push.example.com/live/room{i:05d}"
     encoding: 720p

@@ -155,11 +155,25 @@ class Emulator:
         self.process.wait(timeout=10)
 
 
-def task_ids(desired: list[Any]) -> dict[str, str]:
+def offline_provider() -> AliyunProvider:
     spec = ProviderSpec.model_validate({"vendor": "aliyun", "appId": ACCOUNT["appId"], "credentials": {}})
-    provider = AliyunProvider(ProviderContext(name="ali", spec=spec, endpoint="http://127.0.0.1:1",
-                                              client=None))  # type: ignore[arg-type]
+    return AliyunProvider(ProviderContext(name="ali", spec=spec, endpoint="http://127.0.0.1:1",
+                                          client=None))  # type: ignore[arg-type]
+
+
+def task_ids(desired: list[Any]) -> dict[str, str]:
+    provider = offline_provider()
     return {d.address: provider.new_handles(d.kind, d.name, d.spec, 1)["TaskId"] for d in desired}
+
+
+def layout_params(desired: list[Any]) -> dict[str, dict[str, str]]:
+    """The layout part of each StartMPUTask (a documented preset: worked out without a call)."""
+    provider = offline_provider()
+
+    async def all_params() -> dict[str, dict[str, str]]:
+        return {d.address: await provider.layouts.task_params(d.spec) for d in desired}
+
+    return asyncio.run(all_params())
 
 
 async def tool_apply(root: Path, emulator: Emulator, paced: bool) -> float:
@@ -206,9 +220,10 @@ def emulated_rows(tasks: int, emulator: Emulator) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "m"
         write_manifests(root, tasks, max(1, tasks // TASKS_PER_FILE))
-        desired = [d for d in load_manifests([root]).desired()]
+        desired = [d for d in load_manifests([root]).desired() if d.kind == "MixTask"]
         ids = task_ids(desired)
-        starts, statuses = start_jobs(ACCOUNT["appId"], desired, ids), status_jobs(ACCOUNT["appId"], ids)
+        starts = start_jobs(ACCOUNT["appId"], desired, ids, layout_params(desired))
+        statuses = status_jobs(ACCOUNT["appId"], ids)
         limit = AliyunProvider.RATE_LIMITS["StartMPUTask"]
         # the vendor's sliding window lets `calls` through at once, then `calls` more each window
         floor = max(0.0, (-(-tasks // limit.calls) - 1) * limit.window)

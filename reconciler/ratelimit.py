@@ -18,7 +18,6 @@ provider code around a call does not change.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -26,6 +25,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # asyncio is imported when pacing runs: vendor descriptors (and validate) import RateLimit
+    import asyncio
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class RateLimiter:
     STUCK_AFTER = 120.0  # a slot never finished (a bug, a cancelled task) stops counting after this long
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
         self._pacers: dict[str, WindowPacer] = {}
         self._clock = clock
         self._sleep = sleep
@@ -142,6 +145,8 @@ class RateLimiter:
 
     async def acquire(self, key: str, limit: RateLimit) -> None:
         """Wait until a call under `key` cannot break `limit` at the vendor, then count it as in flight."""
+        import asyncio
+
         self.finish()  # a slot this task took but never sent (an error in between) ends here
         pacer = self.pacer(key, limit)
         while True:
@@ -159,7 +164,7 @@ class RateLimiter:
                     with self._lock:
                         pacer.in_flight = max(0, pacer.in_flight - 1)
             else:
-                await self._sleep(wait)
+                await (self._sleep or asyncio.sleep)(wait)
         _CURRENT.set(_Slot(self, pacer))
 
     def finish(self) -> None:

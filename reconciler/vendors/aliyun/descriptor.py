@@ -12,15 +12,24 @@ DESCRIPTOR = VendorDescriptor(
                  Credential("accessKeySecret", "ALIYUN_ACCESS_KEY_SECRET")),
     default_endpoint="https://rtc.aliyuncs.com",
     official_hosts=("rtc.aliyuncs.com", ".aliyuncs.com"),
-    kinds=frozenset({"MixTask"}),
+    kinds=frozenset({"MixTask", "Layout"}),  # Layout: a custom layout derived from the MixTasks (layouts.py)
     rate_limits={  # per AccessKeyId and action: Aliyun counts each action in its own window
         "GetMPUTaskStatus": DocumentedLimit(RateLimit.per_minute(4000), "4,000 calls/minute (Alibaba Cloud API "
                                                                         "reference of GetMPUTaskStatus)"),
         **{action: DocumentedLimit(RateLimit(20), f"{action}: 20 calls/s (docs/vendors/aliyun.md; the seed "
                                                   "document gives no number)")
            for action in ("StartMPUTask", "UpdateMPULayout", "StopMPUTask")},
+        **{action: DocumentedLimit(RateLimit(10), f"{action}: 10 calls/s per user (its API reference page, "
+                                                  "document_detail 162192, 194544, 193861, 162190)")
+           for action in ("CreateMPULayout", "ModifyMPULayout", "DescribeMPULayoutInfoList", "DeleteMPULayout")},
     },
-    capabilities={"MixTask": KindCapabilities(update_groups={"layout": "update-layout"})},
+    capabilities={
+        "MixTask": KindCapabilities(update_groups={"layout": "update-layout", "layouts": "update-layout"},
+                                    dependency_group="layout"),
+        # a custom layout (CreateMPULayout / ModifyMPULayout / DeleteMPULayout) the tasks refer to by LayoutId
+        "Layout": KindCapabilities(update_groups={"layout": "modify-layout"}, start_verb="create-layout",
+                                   stop_verb="delete-layout", supports_others=True),
+    },
     provider_class="AliyunProvider",
     emulator_class="AliyunEmulator",
 )
