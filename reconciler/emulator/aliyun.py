@@ -102,7 +102,6 @@ ERRORS: dict[str, tuple[int, str]] = {
     "Request.IllegalSignature": (401, "The signature does not match the one we calculated."),
     "Request.IllegalAuth": (401, "The AccessKeyId does not exist."),
     "Service.NoApp": (404, "The App does not exist."),
-    "Service.BuildSignature": (500, "Failed to build the signature."),
     "Service.Inactive": (200, "The service is not available."),
     "App.Stop": (200, "The app is disabled; re-enable the AppId in the console."),
     "App.ChargeOverDue": (200, "The AppId is overdue; please top up."),

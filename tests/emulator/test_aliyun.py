@@ -278,7 +278,7 @@ def test_injected_errors_use_the_vendor_envelope(vendors: EmulatorCluster) -> No
     control(vendors, "aliyun", "faults", {"action": "StartMPUTask", "type": "error", "code": "Service.BuildSignature",
                                           "status": 500, "count": 1})
     assert error(call(vendors, "StartMPUTask", start_params())) == (500, "Service.BuildSignature",
-                                                                    "Failed to build the signature.")
+                                                                    "生成signature失败")
     assert call(vendors, "StartMPUTask", start_params()).status_code == 200
 
 
