@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from reconciler.emulator.cluster import EMULATORS, emulator_class
+from reconciler.emulator.cluster import emulator_class
 from reconciler.providers import provider_class
+from reconciler.vendors import vendor_names
 from tests.conftest import REPO
 
 VALUE = re.compile(r"^(\d+(?:\.\d+)?) calls / (\d+(?:\.\d+)?) s$")
@@ -33,14 +34,14 @@ def documented_limits(vendor: str) -> dict[tuple[str, str], tuple[float, float]]
     return found
 
 
-@pytest.mark.parametrize("vendor", sorted(EMULATORS))
+@pytest.mark.parametrize("vendor", sorted(vendor_names()))
 def test_every_row_names_its_source(vendor: str) -> None:
     rows = numbers_table(vendor)
     assert rows, f"docs/vendors/{vendor}.md has no numbers table"
     assert [row["what"] for row in rows if len(row["source"]) < 12] == []
 
 
-@pytest.mark.parametrize("vendor", sorted(EMULATORS))
+@pytest.mark.parametrize("vendor", sorted(vendor_names()))
 def test_client_buckets_are_the_documented_ones(vendor: str) -> None:
     documented = documented_limits(vendor)
     for bucket, limit in provider_class(vendor).RATE_LIMITS.items():
@@ -50,7 +51,7 @@ def test_client_buckets_are_the_documented_ones(vendor: str) -> None:
     assert {name for side, name in documented if side == "provider"} == set(provider_class(vendor).RATE_LIMITS)
 
 
-@pytest.mark.parametrize("vendor", sorted(EMULATORS))
+@pytest.mark.parametrize("vendor", sorted(vendor_names()))
 def test_emulator_limits_are_the_documented_ones(vendor: str) -> None:
     documented = documented_limits(vendor)
     limits = emulator_class(vendor).DEFAULT_LIMITS
