@@ -57,10 +57,10 @@ def print_plan(plan: Plan, fmt: str) -> None:
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Plan only these resources.")
 def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
                  allowed_endpoints: tuple[str, ...], fmt: str, out_dir: Path | None, pictures_dir: Path | None,
-                 pictures_url: str | None, out_file: Path | None, detailed_exitcode: bool, prune: bool,
+                 pictures_url: str | None, pictures_format: str, out_file: Path | None, detailed_exitcode: bool, prune: bool,
                  allow_empty: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change, after asking the vendors what runs now."""
-    picture = picture_sink(pictures_dir, pictures_url)
+    picture = picture_sink(pictures_dir, pictures_url, pictures_format)
     store = open_store(state_url)
     try:
         outcome = asyncio.run(plan_manifests(
