@@ -110,7 +110,7 @@ def side_by_side(left: list[str], right: list[str]) -> list[str]:
     height = max(len(left), len(right))
     left = left + [""] * (height - len(left))
     right = right + [""] * (height - len(right))
-    return [(a.ljust(span) + GAP + b).rstrip() for a, b in zip(left, right)]
+    return [(a.ljust(span) + GAP + b).rstrip() for a, b in zip(left, right, strict=True)]
 
 
 def before_after(before: Mapping[str, Any] | None, after: Mapping[str, Any], *, width: int = WIDTH) -> list[str]:

@@ -18,7 +18,7 @@ from reconciler.plan.types import Plan
 from reconciler.records import Observation, ResourceRecord
 from reconciler.render.markdown import COMMENT_LIMIT, render_markdown
 from reconciler.render.text import render_plan
-from tests.render.github_html import code_blocks, github_html, image_sources
+from tests.render.github_html import code_blocks, github_html
 
 
 def layout(users: list[str | None], name: str = "grid") -> dict[str, Any]:
