@@ -155,7 +155,7 @@ def _pictures(change: Change, picture: PictureSink | None) -> list[str]:
         return []
     after: Mapping[str, Any] = _layout_of(change.after)
     created = change.action is Action.CREATE
-    before = None if created else _layout_of(change.before)
+    before: Mapping[str, Any] | None = None if created else _layout_of(change.before)
     if created:
         drawing = cells.before_after(None, after)
     elif can_draw(before):
@@ -169,7 +169,7 @@ def _pictures(change: Change, picture: PictureSink | None) -> list[str]:
     right = _img(after, f"{stem}-after", "after", picture)
     if created:
         return out + ["", "| Layout |", "| :-: |", f"| {right} |"]
-    if can_draw(before):
+    if before is not None and can_draw(before):
         left = _img(before, f"{stem}-before", "before", picture)
     else:
         left = "<i>not known: the vendor cannot report the live layout</i>"
