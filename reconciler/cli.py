@@ -3,7 +3,7 @@
 Exit codes are decided here and nowhere else:
     0  success; for `plan --detailed-exitcode`: no changes
     1  any error: invalid manifests, vendor errors, lock held, usage errors, a failed change
-    2  `plan --detailed-exitcode` only: changes are present
+    2  `plan --detailed-exitcode`: changes are present; `compare`: the plans differ
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.commands import demo, emulator, importing, layout, plan_apply, show, state
+from reconciler.commands import compare, demo, emulator, importing, layout, plan_apply, show, state
 from reconciler.commands import schema as schema_cmd
 from reconciler.commands import watch as watch_cmd
 from reconciler.errors import ManifestErrors, ReconcilerError
@@ -36,6 +36,7 @@ cli.add_command(emulator.emulator_command)
 cli.add_command(state.state_group)
 cli.add_command(demo.demo_command)
 cli.add_command(show.show_command)
+cli.add_command(compare.compare_command)
 cli.add_command(importing.import_command)
 cli.add_command(layout.layout_group)
 cli.add_command(watch_cmd.watch_command)

@@ -14,12 +14,12 @@ from reconciler.apply.connections import ConnectionOptions, VendorConnections
 from reconciler.apply.executor import DEFAULT_CONCURRENCY, ApplyEvents, ApplyResult, execute_plan
 from reconciler.apply.refresh import RefreshResult, refresh
 from reconciler.errors import PlanError
-from reconciler.model.manifest import ManifestSet, Resource, load_manifests
+from reconciler.model.manifest import ManifestSet, Resource, load_manifests, manifest_digests
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.source import Position, SourceMap
 from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.serialize import SavedPlan, observation_changes, plan_to_dict
+from reconciler.plan.serialize import ManifestRecord, SavedPlan, observation_changes, plan_to_dict
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Plan
 from reconciler.state.base import StateStore, locked, utc_now
 
@@ -127,8 +127,24 @@ def plan_document(outcome: PlanOutcome) -> dict[str, Any]:
         for r in outcome.manifests.of_kind("Provider")
     }
     base_dir = str(Path(outcome.manifests.files[0]).parent) if outcome.manifests.files else None
+    manifests = outcome.manifests
+    record = ManifestRecord(tuple(manifests.roots), dict(manifests.digests), manifests.fingerprint)
     return plan_to_dict(outcome.plan, observed=outcome.refreshed.observations, providers=providers,
-                        base_dir=base_dir)
+                        base_dir=base_dir, manifests=record)
+
+
+def check_manifests(saved: SavedPlan) -> None:
+    """Refuse a saved plan unless the manifests under its recorded paths, read from the current checkout
+    (relative paths: the working directory), are byte for byte the ones it was made from."""
+    assert saved.manifests is not None
+    changed = saved.manifests.differences(manifest_digests(saved.manifests.roots))
+    if changed:
+        raise PlanError(
+            "the plan was made from other manifests than the ones here:\n  " + "\n  ".join(changed[:20])
+            + (f"\n  ... and {len(changed) - 20} more" if len(changed) > 20 else "")
+            + "\napplying it would undo what these manifests say; plan from this checkout "
+              "(`reconciler plan PATHS --out FILE`), review that plan and apply it"
+        )
 
 
 def saved_plan_providers(saved: SavedPlan) -> ManifestSet:
@@ -158,10 +174,12 @@ async def apply_saved_plan(
     vendor as it was at plan time."""
     if not saved.appliable or saved.plan.format_version != PLAN_FORMAT_VERSION:
         raise PlanError(
-            "this plan file cannot be applied: it lacks the observations and Provider settings apply checks "
+            "this plan file cannot be applied: it lacks the observations, Provider settings or manifest digests "
+            "apply checks "
             f"(format_version {saved.plan.format_version}); write it with `reconciler plan PATHS --out FILE`"
         )
     assert saved.observed is not None
+    check_manifests(saved)
     manifests = saved_plan_providers(saved)
     with locked(store):
         check_fresh(saved.plan, store)
