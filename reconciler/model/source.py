@@ -138,7 +138,8 @@ def _as_errors(errors: list[ManifestError]) -> Exception:
     return ManifestErrors(errors)
 
 
-MANIFEST_MARK = re.compile(rb"""^[ \t]*apiVersion[ \t]*:[ \t]*["']?reconciler/""", re.MULTILINE | re.IGNORECASE)
+# `apiVersion: reconciler/...` in block or flow style (`{"apiVersion": "reconciler/v1", ...}`)
+MANIFEST_MARK = re.compile(rb"""(?:^|[{,\s])["']?apiVersion["']?[ \t]*:[ \t]*["']?reconciler/""", re.IGNORECASE)
 
 
 def is_manifest_file(path: Path) -> bool:
