@@ -5,6 +5,7 @@ Each step is a function returning data; printing and exit codes stay in the CLI.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.serialize import ManifestRecord, SavedPlan, observation_changes, plan_to_dict
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Plan
 from reconciler.state.base import StateStore, locked, utc_now
+
+LOG = logging.getLogger("reconciler.workflow")
 
 
 @dataclass
@@ -42,6 +45,12 @@ def validate(paths: Sequence[Path | str]) -> ManifestSet:
     return load_manifests(paths)
 
 
+def read_manifests(paths: Sequence[Path | str]) -> ManifestSet:
+    manifests = load_manifests(paths)
+    LOG.info("read %d manifest file(s), %d resource(s)", len(manifests.files), len(manifests.resources))
+    return manifests
+
+
 async def build_plan(
     manifests: ManifestSet,
     store: StateStore,
@@ -52,6 +61,7 @@ async def build_plan(
     serial = store.serial()
     if options.targets:
         check_targets(options.targets, {d.address for d in manifests.desired()} | set(records))
+    LOG.info("observing %d job(s) the state knows (state serial %d)", len(records), serial)
     refreshed = await refresh(records, connections.providers)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
@@ -65,7 +75,7 @@ async def build_plan(
 async def plan_manifests(
     paths: Sequence[Path | str], store: StateStore, connection_options: ConnectionOptions, options: PlanOptions,
 ) -> PlanOutcome:
-    manifests = load_manifests(paths)
+    manifests = read_manifests(paths)
     async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
         return await build_plan(manifests, store, connections, options)
 
@@ -82,7 +92,7 @@ async def apply_manifests(
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> ApplyOutcome:
     """Plan and apply under the state lock, so nobody changes state between the two."""
-    manifests = load_manifests(paths)
+    manifests = read_manifests(paths)
     with locked(store):
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
             outcome = await build_plan(manifests, store, connections, options)
