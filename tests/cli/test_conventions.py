@@ -11,11 +11,12 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler import __version__
+from reconciler import __version__, httplog
 from reconciler.emulator.cluster import EmulatorCluster
 from tests.cli.helpers import aliyun_actions, copy_example, run
 from tests.conftest import REPO
@@ -68,8 +69,15 @@ def test_validate_and_state_speak_json(
     assert json.loads(out)["vendor"] == "aliyun"  # JSON stays the default of `state show`
 
 
+@pytest.fixture
+def quiet_afterwards() -> Iterator[None]:
+    """-vv sets the process's `reconciler` logger to DEBUG; later tests in this process start quiet again."""
+    yield
+    httplog.configure(0)
+
+
 def test_verbose_logs_the_http_exchanges_redacted(
-        vendors: EmulatorCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        vendors: EmulatorCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str], quiet_afterwards: None) -> None:
     manifests = copy_example("aliyun", tmp_path)
     assert run(capsys, "apply", str(manifests), "--auto-approve")[0] == 0
     code, _, quiet = run(capsys, "plan", str(manifests))
