@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.render import cells
 from reconciler.render.svg import can_draw, layout_svg
@@ -151,29 +152,34 @@ def _layout_changed(change: Change) -> bool:
 
 
 def _pictures(change: Change, picture: PictureSink | None) -> list[str]:
+    """Drawn from what will be sent (a vendor preset's own geometry), with what the vendor cannot honour."""
     if not _layout_changed(change):
         return []
-    after: Mapping[str, Any] = _layout_of(change.after)
+    assert change.after is not None
+    after, notes = as_rendered(change.vendor, change.kind, change.after)
     created = change.action is Action.CREATE
-    before: Mapping[str, Any] | None = None if created else _layout_of(change.before)
+    before: Mapping[str, Any] | None = None
+    if not created and change.before is not None and can_draw(_layout_of(change.before)):
+        before = as_rendered(change.vendor, change.kind, change.before)[0]
     if created:
         drawing = cells.before_after(None, after)
-    elif can_draw(before):
+    elif before is not None:
         drawing = cells.before_after(before, after)
     else:
         drawing = cells.side_by_side(cells.unknown_before(), cells.picture(after, "after"))
+    caveats = ["", *(f"*{_cell(change.vendor)}: {_cell(note)}*" for note in notes)] if notes else []
     out = ["", "```text", *drawing, "```"]
     if picture is None:
-        return out
+        return out + caveats
     stem = change.address.replace("/", "-")
     right = _img(after, f"{stem}-after", "after", picture)
     if created:
-        return out + ["", "| Layout |", "| :-: |", f"| {right} |"]
-    if before is not None and can_draw(before):
+        return out + ["", "| Layout |", "| :-: |", f"| {right} |", *caveats]
+    if before is not None:
         left = _img(before, f"{stem}-before", "before", picture)
     else:
         left = "<i>not known: the vendor cannot report the live layout</i>"
-    return out + ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |"]
+    return out + ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |", *caveats]
 
 
 def _img(layout: Mapping[str, Any], stem: str, when: str, picture: PictureSink) -> str:
