@@ -3,7 +3,7 @@
 Exit codes are decided here and nowhere else:
     0  success; for `plan --detailed-exitcode`: no changes
     1  any error: invalid manifests, vendor errors, lock held, usage errors, a failed change
-    2  `plan --detailed-exitcode` only: changes are present
+    2  `plan --detailed-exitcode`: changes are present; `compare`: the plans differ
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, httplog
 from reconciler.errors import ManifestErrors, ReconcilerError
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -25,6 +25,8 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "apply": ("reconciler.commands.plan_apply", "apply_command",
               "Plan, confirm, and make the vendors match the manifests."),
+    "compare": ("reconciler.commands.compare", "compare_command",
+                "Exit 0 when NEW makes the same changes as REVIEWED, 2 (listing the differences) when not."),
     "demo": ("reconciler.commands.demo", "demo_command",
              "Plan and apply the examples against the embedded emulators, then plan again (no changes)."),
     "emulator": ("reconciler.commands.emulator", "emulator_command",
@@ -72,8 +74,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
-    """Plan and apply RTC vendors' cloud mix tasks, layouts, recordings and stream rules from YAML manifests."""
+@click.option("-v", "--verbose", count=True,
+              help="Log to stderr: -v what the reconciler does, -vv also every HTTP exchange with the vendors "
+                   "(headers left out, signatures and secret values masked).")
+def cli(verbose: int) -> None:
+    """Plan and apply RTC vendors' cloud mix tasks, layouts, recordings and stream rules from YAML manifests.
+
+    Shell completion: eval "$(_RECONCILER_COMPLETE=bash_source reconciler)" in ~/.bashrc
+    (zsh_source in ~/.zshrc, fish_source for fish); see the README.
+    """
+    httplog.configure(verbose)
 
 
 def _error(message: str) -> None:

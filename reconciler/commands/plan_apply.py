@@ -35,8 +35,8 @@ def print_plan(plan: Plan, fmt: str) -> None:
 @state_option
 @connection_options
 @format_options
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also save the plan (JSON) for `reconciler apply FILE` / `reconciler show FILE`.")
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the plan (JSON) to this file, for `reconciler apply FILE` / `reconciler show FILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
 @click.option("--prune", is_flag=True, help="Plan to stop resources that left the manifests (orphans).")
 @click.option("--allow-empty", is_flag=True,
@@ -44,10 +44,10 @@ def print_plan(plan: Plan, fmt: str) -> None:
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Plan only these resources.")
 def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
                  allowed_endpoints: tuple[str, ...], fmt: str, out_dir: Path | None, pictures_dir: Path | None,
-                 pictures_url: str | None, out_file: Path | None, detailed_exitcode: bool, prune: bool,
+                 pictures_url: str | None, pictures_format: str, out_file: Path | None, detailed_exitcode: bool, prune: bool,
                  allow_empty: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change, after asking the vendors what runs now."""
-    picture = picture_sink(pictures_dir, pictures_url)
+    picture = picture_sink(pictures_dir, pictures_url, pictures_format)
     store = open_store(state_url)
     try:
         outcome = asyncio.run(plan_manifests(
@@ -59,6 +59,7 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
     document = plan_document(outcome)
     if out_file is not None:
         write_plan_file(out_file, document)
+        click.echo(f"saved the plan to {out_file}: apply it with `reconciler apply {out_file}`", err=True)
     emit_plan(outcome.plan, fmt, document=document, out_dir=out_dir, picture=picture)
     if detailed_exitcode and outcome.plan.has_changes:
         return 2
