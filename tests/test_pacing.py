@@ -169,9 +169,10 @@ def test_operator_rate_limit_replaces_the_documented_one(monkeypatch: pytest.Mon
         object.__setattr__(ctx, "spec", spec)
         return AliyunProvider(ctx)
 
-    assert provider(None).rate_limit("StartMPUTask") == RateLimit(20)
+    assert provider(None).rate_limit("StartMPUTask") == RateLimit(500)  # the descriptor's table, by action
+    assert provider(None).rate_limit("StopMPUTask") == RateLimit(20)
     assert provider(None).rate_limit("GetMPUTaskStatus") == RateLimit.per_minute(4000)
-    assert provider(60).rate_limit("StartMPUTask") == RateLimit(60)  # their quota is higher: follow it
+    assert provider(60).rate_limit("StopMPUTask") == RateLimit(60)  # their quota is higher: follow it
 
 
 Sleep = Callable[[float], Awaitable[None]]
