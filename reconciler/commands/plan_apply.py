@@ -28,9 +28,11 @@ def _targets(values: tuple[str, ...]) -> frozenset[str]:
 
 @click.command("validate")
 @paths_argument
-def validate_command(paths: tuple[Path, ...]) -> int:
-    """Check manifests (schema, references, vendor rules) without any network call."""
-    manifests = validate(paths)
+@connection_options
+def validate_command(paths: tuple[Path, ...], endpoints_file: Path | None, allowed_endpoints: tuple[str, ...]) -> int:
+    """Check manifests (schema, references, vendor rules, what their secrets and endpoints may reach)
+    without any network call and without reading any secret."""
+    manifests = validate(paths, build_connection_options(endpoints_file, allowed_endpoints))
     counts: dict[str, int] = {}
     for kind, _ in manifests.resources:
         counts[kind] = counts.get(kind, 0) + 1

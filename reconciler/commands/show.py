@@ -113,6 +113,7 @@ def show_command(plan_file: Path, fmt: str, out_dir: Path | None, pictures_dir: 
                    f"(manifests {plan.manifest_fingerprint[:12] or 'unknown'}, format {plan.format_version})")
     document = None
     if fmt == "json":
-        document = plan_to_dict(plan, observed=saved.observed, providers=saved.providers, base_dir=saved.base_dir)
+        document = plan_to_dict(plan, observed=saved.observed, providers=saved.providers, base_dir=saved.base_dir,
+                                secret_files=saved.secret_files)
     emit_plan(plan, fmt, document=document, out_dir=out_dir, picture=picture_sink(pictures_dir, pictures_url))
     return 0

@@ -16,8 +16,10 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.allowances import Allowances
 from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.model.base import Envelope, StrictModel
+from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
 from reconciler.model.provider import VENDOR_CREDENTIALS, ProviderSpec
@@ -50,6 +52,7 @@ class ManifestSet:
     resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
     fingerprint: str = ""
     files: list[str] = field(default_factory=list)
+    secret_files: SecretFiles = field(default_factory=dict)  # located at validation, read by providers
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
@@ -80,9 +83,14 @@ class ManifestSet:
         return sorted(out, key=lambda d: d.address)
 
 
-def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
-    """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems."""
+def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = None) -> ManifestSet:
+    """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems.
+
+    `allowances` is what the operator allows references to reach (default: secret files under
+    `paths`, the vendors' variable names, no extra endpoints; plus the RECONCILER_ALLOW_* variables).
+    """
     roots = [Path(p) for p in paths]
+    allowances = allowances or Allowances.from_operator(paths)
     errors: list[ManifestError] = []
     for root in roots:
         if not root.exists():
@@ -94,10 +102,12 @@ def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
     documents: list[SourceDocument] = []
     for path in files:
         try:
-            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-            documents.extend(load_documents(path))
+            loaded = load_documents(path)
         except ManifestErrors as exc:
             errors.extend(exc.errors)
+            continue
+        digest.update(str(path).encode() + b"\0" + loaded.raw + b"\0")
+        documents.extend(loaded.documents)
     manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files])
     for document in documents:
         resource = _validate_document(document, errors)
@@ -115,6 +125,7 @@ def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
             )
             continue
         manifests.resources[key] = resource
+        errors.extend(check_confinement(resource, allowances, manifests.secret_files))
     errors.extend(_check_references(manifests))
     if not errors:
         errors.extend(_check_rules(manifests))

@@ -5,8 +5,10 @@ Version 2 added what `apply plan.json` needs to re-check a plan before executing
 - `observed`: what each vendor reported, at plan time, for every job the state knew;
 - `providers`: the Provider specs (vendor, app id, endpoint, credential *references*), so apply
   can reach the vendors without the manifests;
-- `base_dir`: where relative `{file: PATH}` credential references resolve.
-Both are optional in the schema: a plan printed without them can be shown but not applied.
+- `secret_files`: by Provider, every `{file: PATH}` reference as written, located when the manifests
+  were validated: the operator-allowed root and the path below it (never the contents), so apply
+  reads the same files from any working directory. (Older files carry `base_dir` instead: read, unused.)
+These are optional in the schema: a plan printed without them can be shown but not applied.
 
 Secrets are never in a plan: specs hold secret *references* only (`{"env": NAME}` / `{"file": PATH}`),
 because the model redacts when it builds desired state, so serialising needs no redaction step.
@@ -21,6 +23,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, FieldChange, Plan
 from reconciler.records import Observation
+from reconciler.secret_files import SecretFile
 
 READABLE_VERSIONS = (1, PLAN_FORMAT_VERSION)  # `show` reads both; `apply` needs the current one
 
@@ -33,6 +36,7 @@ class SavedPlan:
     observed: Mapping[str, Observation] | None = None  # None: the file has no observations
     providers: Mapping[str, Mapping[str, Any]] | None = None  # Provider name -> spec (references only)
     base_dir: str | None = None
+    secret_files: Mapping[str, Mapping[str, SecretFile]] | None = None
 
     @property
     def appliable(self) -> bool:
@@ -45,6 +49,7 @@ def plan_to_dict(
     observed: Mapping[str, Observation] | None = None,
     providers: Mapping[str, Mapping[str, Any]] | None = None,
     base_dir: str | None = None,
+    secret_files: Mapping[str, Mapping[str, SecretFile]] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "format_version": plan.format_version,
@@ -60,7 +65,10 @@ def plan_to_dict(
         data["observed"] = {address: observation_to_dict(o) for address, o in sorted(observed.items())}
     if providers is not None:
         data["providers"] = {name: dict(spec) for name, spec in sorted(providers.items())}
-        data["base_dir"] = base_dir
+        if base_dir is not None:
+            data["base_dir"] = base_dir
+        data["secret_files"] = {provider: {written: f.as_data() for written, f in sorted(files.items())}
+                                for provider, files in sorted((secret_files or {}).items())}
     return data
 
 
@@ -135,9 +143,13 @@ def saved_plan_from_dict(data: Mapping[str, Any]) -> SavedPlan:
         if "providers" in data:
             providers = {str(n): dict(s) for n, s in dict(data["providers"]).items()}
         base_dir = data.get("base_dir")
+        secret_files = None
+        if "secret_files" in data:
+            secret_files = {str(p): {str(w): SecretFile.from_data(f) for w, f in dict(files).items()}
+                            for p, files in dict(data["secret_files"]).items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"not a reconciler plan file: {exc.__class__.__name__}: {exc}") from exc
-    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None)
+    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None, secret_files)
 
 
 def _change_from_dict(c: Mapping[str, Any]) -> Change:
