@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from reconciler.errors import ManifestError
 from reconciler.model.yaml_limits import MAX_FILE_BYTES, check_limits
@@ -146,6 +147,11 @@ def load_documents(path: Path, display_name: str | None = None) -> LoadedFile:
         col = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
         raise _as_errors([ManifestError(name, line, col, f"YAML syntax error: {problem}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow: point at it, shown escaped
+        before = text[: max(exc.position, 0)]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise _as_errors([ManifestError(name, line, col, f"character U+{exc.character:04X} is not allowed in YAML"
+                                        if isinstance(exc.character, int) else "a character YAML does not allow")]) from None
     except (YAMLError, RecursionError, ValueError, TypeError) as exc:  # never a traceback for bad input
         raise _as_errors([ManifestError(name, 1, 1, f"YAML error: {exc.__class__.__name__}")]) from None
     documents = []
