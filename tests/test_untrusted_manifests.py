@@ -202,7 +202,7 @@ def test_dev_zero_fifos_and_directories_are_refused_before_reading(
     code, _, err = run(capsys, "plan", str(tmp_path), *extra)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert code == 1 and f"provider.yaml:9:26: Provider/p: spec.credentials.serverSecret.file: secret file" in err
+    assert code == 1 and "provider.yaml:9:26: Provider/p: spec.credentials.serverSecret.file: secret file" in err
     assert expected in err
     assert peak < 20 * 1024 * 1024
 
