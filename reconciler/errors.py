@@ -102,6 +102,9 @@ class VendorError(ReconcilerError):
         transient: bool | None = None,
         action: str = "",
     ) -> None:
+        from reconciler.secrets import REDACTOR  # here: the secrets module imports this one
+
+        message = REDACTOR(message)  # a vendor may echo a credential; exception text never carries it
         self.vendor = vendor
         self.code = code
         self.message = message

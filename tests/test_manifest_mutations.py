@@ -86,7 +86,7 @@ def cli(*args: str) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=50, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(files=mutated())
 def test_mutated_manifests_are_accepted_or_refused_with_positions(

@@ -370,3 +370,16 @@ def test_refused_validation_makes_no_vendor_call(vendors: EmulatorCluster, tmp_p
     result = reconciler(capsys, "apply", str(repo), "--auto-approve")
     assert result.code == 1
     assert actions(vendors, "aliyun") == {}
+
+
+def test_a_manifest_symlink_leading_outside_the_paths_is_not_read(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "outside.yaml").write_text("apiVersion: leaked-value-from-outside\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "provider.yaml").write_text(provider("zego", "https://rtc-api.zego.im"))
+    (repo / "evil.yaml").symlink_to(tmp_path / "outside.yaml")
+    code, out, err = run(capsys, "validate", str(repo))
+    assert code == 1 and "leaked-value" not in out + err
+    assert err.startswith(f"{repo}/evil.yaml:1:1: a symbolic link leading outside the manifest paths")
+    assert run(capsys, "validate", str(repo / "provider.yaml"))[0] == 0

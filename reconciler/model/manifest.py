@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,10 @@ def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = 
     digest = hashlib.sha256()
     documents: list[SourceDocument] = []
     for path in files:
+        escaped = _escapes_roots(path, roots)
+        if escaped:
+            errors.append(ManifestError(str(path), 1, 1, escaped))
+            continue
         try:
             loaded = load_documents(path)
         except ManifestErrors as exc:
@@ -132,6 +137,17 @@ def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = 
     if errors:
         raise ManifestErrors(errors)
     return manifests
+
+
+def _escapes_roots(path: Path, roots: list[Path]) -> str | None:
+    """Why a file found under a directory argument may not be read: a symbolic link leading out of it."""
+    real = os.path.realpath(path)
+    for root in roots:
+        base = os.path.realpath(root)
+        if (root.is_file() and real == base) or (root.is_dir() and os.path.commonpath([real, base]) == base):
+            return None
+    return ("a symbolic link leading outside the manifest paths given on the command line; "
+            "manifests are read only inside them")
 
 
 def _validate_document(document: SourceDocument, errors: list[ManifestError]) -> Resource | None:
