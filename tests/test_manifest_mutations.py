@@ -32,7 +32,7 @@ ATTACKS = [
     "{file: /etc/passwd}", "{file: ../../outside}", "{env: GITHUB_TOKEN}", "http://127.0.0.1:1",
     "https://evil.aliyuncs.com", "https://rtc-api.zego.im@127.0.0.1/", "!!python/object/apply:os.system [id]",
     "!custom x", "*undefined", "&a [*a, *a]", "[[[[[[[[", "]]", "\u202eevil", "\x1b[2J", "'", '"', "- ", "? x",
-    "<<: *x", "{", "}", "~", "null", "[]", "{}", "0x1F", "1e999", "-1", "2147483648", "yes", ":", "#", "|",
+    "<<: *x", "&x {x: 0}", "{", "}", "~", "null", "[]", "{}", "0x1F", "1e999", "-1", "2147483648", "yes", ":", "#", "|",
     ">-", "%YAML 1.1", "---", "...", "\t", "a" * 300,
 ]
 values = st.one_of(st.sampled_from(ATTACKS), st.text(max_size=12))

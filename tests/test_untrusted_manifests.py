@@ -383,3 +383,29 @@ def test_a_manifest_symlink_leading_outside_the_paths_is_not_read(tmp_path: Path
     assert code == 1 and "leaked-value" not in out + err
     assert err.startswith(f"{repo}/evil.yaml:1:1: a symbolic link leading outside the manifest paths")
     assert run(capsys, "validate", str(repo / "provider.yaml"))[0] == 0
+
+
+def test_too_many_documents_are_refused_and_ordinary_anchors_still_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler.model.yaml_limits import MAX_DOCUMENTS
+
+    many = tmp_path / "many" / "docs.yaml"
+    many.parent.mkdir()
+    many.write_text("---\n{}\n" * (MAX_DOCUMENTS + 1))
+    code, _, err = run(capsys, "validate", str(many))
+    assert code == 1
+    _assert_refused(many, err, f"{2 * MAX_DOCUMENTS + 1}:1", f"more than {MAX_DOCUMENTS} YAML documents in one file")
+    anchors = tmp_path / "anchors" / "layouts.yaml"
+    anchors.parent.mkdir()
+    anchors.write_text(textwrap.dedent("""\
+        apiVersion: reconciler/v1
+        kind: Layout
+        metadata: {name: halves}
+        spec:
+          canvas: {width: 1280, height: 720}
+          panes:
+            - &left {x: 0, y: 0, width: 0.5, height: 1}
+            - <<: *left
+              x: 0.5
+    """))
+    assert run(capsys, "validate", str(anchors))[0] == 0

@@ -76,14 +76,24 @@ def format_path(path: FieldPath) -> str:
     return out
 
 
+def _where(node: CommentedMap, part: str, key: Any) -> tuple[int, int]:
+    """0-based line and column of a key or value; a key merged in with `<<: *anchor` has none of its
+    own, so it is placed at its mapping."""
+    try:
+        found = node.lc.key(key) if part == "key" else node.lc.value(key)
+    except (KeyError, TypeError, IndexError):
+        found = None
+    return (int(found[0]), int(found[1])) if found else (int(node.lc.line or 0), int(node.lc.col or 0))
+
+
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
         for key in node:
             child = (*path, str(key))
-            kline, kcol = node.lc.key(key)
+            kline, kcol = _where(node, "key", key)
             smap.keys[child] = Position(kline + 1, kcol + 1)
-            vline, vcol = node.lc.value(key)
+            vline, vcol = _where(node, "value", key)
             smap.values[child] = Position(vline + 1, vcol + 1)
             result[str(key)] = _plain(node[key], child, smap)
         return result
