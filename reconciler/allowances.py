@@ -22,16 +22,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.vendors import vendor_names
+
 SECRET_DIRS_ENV = "RECONCILER_ALLOW_SECRET_DIRS"
 SECRET_ENV_ENV = "RECONCILER_ALLOW_SECRET_ENV"
 ENDPOINTS_ENV = "RECONCILER_ALLOW_ENDPOINTS"
 
 
 def default_env_globs() -> tuple[str, ...]:
-    """`ALIYUN_*`, `ANYRTC_*`, ...: one glob per vendor the tool knows, so a new vendor is covered."""
-    from reconciler.model.base import VENDORS  # here: the model package imports this module
-
-    return tuple(f"{vendor.upper()}_*" for vendor in VENDORS)
+    """`ALIYUN_*`, `ANYRTC_*`, ...: one glob per vendor of the registry, so a new vendor is covered."""
+    return tuple(f"{vendor.upper()}_*" for vendor in sorted(vendor_names()))
 
 
 def manifest_roots(paths: Iterable[Path | str]) -> tuple[Path, ...]:

@@ -10,7 +10,6 @@ RECONCILER_ALLOW_ENDPOINTS (comma-separated URLs).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -18,35 +17,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.errors import EndpointRefused
+from reconciler.vendors import descriptor, vendor_names
 
-# The documented API hosts, by vendor and region; the first is the default. No wildcards: a suffix
-# such as `.aliyuncs.com` also covers hosts any customer can create (OSS buckets, FC functions).
-OFFICIAL_HOSTS: dict[str, dict[str, str]] = {
-    "aliyun": {"default": "rtc.aliyuncs.com"},  # seed 002, "Endpoint"
-    "anyrtc": {"default": "www.api.agrtc.cn"},  # seed 004, "所有的请求都发送给域名"
-    "tencent": {  # seeds 001 and 003, by the SDKAppID's country/region
-        "china": "console.tim.qq.com",
-        "singapore": "adminapisgp.im.qcloud.com",
-        "us": "adminapiusa.im.qcloud.com",
-    },
-    "zego": {  # seed 000 and ZEGO's regional access points
-        "default": "rtc-api.zego.im",
-        **{region: f"rtc-api-{region}.zego.im" for region in ("sha", "hkg", "fra", "lax", "bom", "sgp")},
-    },
-}
-OFFICIAL_ENDPOINTS: dict[str, str] = {vendor: f"https://{next(iter(hosts.values()))}"
-                                      for vendor, hosts in OFFICIAL_HOSTS.items()}
 ALLOW_ENV = "RECONCILER_ALLOW_ENDPOINTS"
 ENDPOINTS_FILE_ENV = "RECONCILER_ENDPOINTS_FILE"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _normalise(url: str) -> str:
@@ -59,8 +33,13 @@ def operator_endpoints(allowed: Iterable[str] = ()) -> set[str]:
         _normalise(u) for u in os.environ.get(ALLOW_ENV, "").split(",") if u.strip()}
 
 
+def official_hosts(vendor: str) -> tuple[str, ...]:
+    """The vendor's documented API hosts, exactly (its descriptor's list; no suffix wildcards)."""
+    return descriptor(vendor).official_hosts if vendor in vendor_names() else ()
+
+
 def official_urls(vendor: str) -> list[str]:
-    return [f"https://{host}" for host in OFFICIAL_HOSTS.get(vendor, {}).values()]
+    return [f"https://{host}" for host in official_hosts(vendor)]
 
 
 def endpoint_problem(vendor: str, url: str, allowed: Iterable[str] = ()) -> str | None:
@@ -84,7 +63,7 @@ def endpoint_problem(vendor: str, url: str, allowed: Iterable[str] = ()) -> str 
     if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in url or "#" in url:
         return f"{url!r} has a path, query or fragment; expected one of {documented}"
     host = parts.netloc.lower()
-    if host not in OFFICIAL_HOSTS.get(vendor, {}).values():
+    if host not in official_hosts(vendor):
         return f"{url!r} is not a documented {vendor} API host; expected one of {documented} ({how})"
     return None
 
@@ -127,5 +106,5 @@ def resolve_endpoint(vendor: str, manifest_endpoint: str | None, overrides: Mapp
     if overrides.get(vendor):
         return _normalise(overrides[vendor])
     if manifest_endpoint is None:
-        return OFFICIAL_ENDPOINTS[vendor]
+        return descriptor(vendor).default_endpoint
     return check_endpoint(vendor, manifest_endpoint, [*allowed, *overrides.values()])

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from reconciler.endpoints import OFFICIAL_HOSTS, check_endpoint, resolve_endpoint
+from reconciler.endpoints import check_endpoint, resolve_endpoint
 from reconciler.errors import CredentialError, EndpointRefused
 from reconciler.secret_files import MAX_SECRET_BYTES, SecretFile, SecretFileRefused, locate
 from reconciler.secrets import Redactor, Secret, SecretAccess, resolve
+from reconciler.vendors import descriptor, vendor_names
 
 
-@pytest.mark.parametrize("vendor", sorted(OFFICIAL_HOSTS))
+@pytest.mark.parametrize("vendor", vendor_names())
 def test_every_documented_host_is_allowed(vendor: str) -> None:
-    for host in OFFICIAL_HOSTS[vendor].values():
+    hosts = descriptor(vendor).official_hosts
+    assert all(not h.startswith(".") and "*" not in h for h in hosts)  # exact hosts, never a suffix
+    urls = [descriptor(vendor).default_endpoint, *descriptor(vendor).regional_endpoints.values()]
+    assert {urlsplit(u).hostname for u in urls} <= set(hosts)  # every URL the tool itself uses is listed
+    for host in hosts:
         assert check_endpoint(vendor, f"https://{host}/") == f"https://{host}"
         assert check_endpoint(vendor, f"https://{host.upper()}") == f"https://{host.upper()}"
 

@@ -157,10 +157,10 @@ def test_env_names_outside_the_allowlist_fail_validate(name: str, tmp_path: Path
 
 
 def test_the_default_env_allowlist_follows_the_vendor_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reconciler.vendors
     from reconciler.allowances import Allowances
-    from reconciler.model import base
 
-    monkeypatch.setattr(base, "VENDORS", (*base.VENDORS, "newrtc"))
+    monkeypatch.setattr(reconciler.vendors, "VENDOR_PACKAGES", (*reconciler.vendors.VENDOR_PACKAGES, "newrtc"))
     allowances = Allowances.from_operator([])
     assert allowances.env_allowed("NEWRTC_API_KEY") and not allowances.env_allowed("GITHUB_TOKEN")
 
