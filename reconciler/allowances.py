@@ -63,9 +63,9 @@ class Allowances:
         environ: Mapping[str, str] | None = None,
     ) -> "Allowances":
         env = os.environ if environ is None else environ
-        dirs = [*secret_dirs, *(d for d in env.get(SECRET_DIRS_ENV, "").split(os.pathsep) if d.strip())]
-        roots = manifest_roots(manifest_paths) + tuple(Path(os.path.realpath(Path(d.strip() if isinstance(d, str)
-                                                                                       else d))) for d in dirs)
+        dirs = [str(d).strip() for d in secret_dirs]
+        dirs += [d.strip() for d in env.get(SECRET_DIRS_ENV, "").split(os.pathsep)]
+        roots = manifest_roots(manifest_paths) + tuple(Path(os.path.realpath(d)) for d in dirs if d)
         globs = [g.strip() for g in env_globs if g.strip()]
         globs += [g.strip() for g in env.get(SECRET_ENV_ENV, "").split(",") if g.strip()]
         urls = {u.strip().rstrip("/") for u in endpoints if u.strip()}

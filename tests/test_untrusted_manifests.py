@@ -409,3 +409,15 @@ def test_too_many_documents_are_refused_and_ordinary_anchors_still_work(
               x: 0.5
     """))
     assert run(capsys, "validate", str(anchors))[0] == 0
+
+
+def test_every_limit_is_documented_with_its_number() -> None:
+    from reconciler.model.yaml_limits import MAX_DOCUMENTS
+    from reconciler.secret_files import MAX_SECRET_BYTES
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for number in (MAX_FILE_BYTES, MAX_DOCUMENTS, MAX_ALIAS_NODES, MAX_SECRET_BYTES):
+        assert f"{number:,}" in readme
+    assert f"| nesting depth of mappings and lists | {MAX_DEPTH} |" in readme
+    for variable in ("RECONCILER_ALLOW_SECRET_DIRS", "RECONCILER_ALLOW_SECRET_ENV", "RECONCILER_ALLOW_ENDPOINTS"):
+        assert variable in readme
