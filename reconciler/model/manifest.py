@@ -24,7 +24,7 @@ from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
 from reconciler.model.provider import ProviderSpec
-from reconciler.model.registry import KINDS, MANAGED_KINDS, RULES
+from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES
 from reconciler.model.source import FieldPath, SourceDocument, SourceMap, find_manifest_files, load_documents
 from reconciler.vendors import descriptor
 
@@ -82,6 +82,8 @@ class ManifestSet:
             if resource.kind in MANAGED_KINDS:
                 desired = resource.spec.to_desired(resource.name, self)  # type: ignore[attr-defined]
                 out.append(desired)
+        for derive in DERIVERS:
+            out = derive(out, self)
         return sorted(out, key=lambda d: d.address)
 
 

@@ -88,6 +88,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "handles": dict(change.handles),
         "update_groups": list(change.update_groups),
         "deletion_policy": change.deletion_policy,
+        "wait_for": list(change.wait_for),
         "reasons": list(change.reasons),
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
         "before": change.before,
@@ -172,6 +173,7 @@ def _change_from_dict(c: Mapping[str, Any]) -> Change:
         verb=c.get("verb", ""),
         lifecycle=c.get("lifecycle", ""),
         deletion_policy=c.get("deletion_policy", "Delete"),
+        wait_for=tuple(str(a) for a in c.get("wait_for", ())),
     )
 
 

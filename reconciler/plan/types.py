@@ -56,6 +56,7 @@ class Change:
     verb: str = ""  # how people call this change for this kind: "start", "update-layout", ...
     lifecycle: str = ""  # the desired lifecycle after the change (active / paused / inactive)
     deletion_policy: str = "Delete"
+    wait_for: tuple[str, ...] = ()  # addresses whose changes apply finishes first (a task's custom layout)
 
     @property
     def display_action(self) -> str:
