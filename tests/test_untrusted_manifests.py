@@ -421,3 +421,14 @@ def test_every_limit_is_documented_with_its_number() -> None:
     assert f"| nesting depth of mappings and lists | {MAX_DEPTH} |" in readme
     for variable in ("RECONCILER_ALLOW_SECRET_DIRS", "RECONCILER_ALLOW_SECRET_ENV", "RECONCILER_ALLOW_ENDPOINTS"):
         assert variable in readme
+
+
+def test_ci_docs_give_plan_a_read_only_ram_policy_in_ram_syntax() -> None:
+    import re
+
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    policy = json.loads(re.search(r"```json\n(\{\n  \"Version\".*?)```", text, re.S).group(1))  # type: ignore[union-attr]
+    assert policy["Version"] == "1"
+    [statement] = policy["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+    assert statement["Action"] == ["rtc:GetMPUTaskStatus", "rtc:DescribeMPULayoutInfoList"]  # reads only
