@@ -374,7 +374,7 @@ def test_refused_validation_makes_no_vendor_call(vendors: EmulatorCluster, tmp_p
 
 def test_a_manifest_symlink_leading_outside_the_paths_is_not_read(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "outside.yaml").write_text("apiVersion: leaked-value-from-outside\n")
+    (tmp_path / "outside.yaml").write_text("apiVersion: reconciler/leaked-value-from-outside\n")
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "provider.yaml").write_text(provider("zego", "https://rtc-api.zego.im"))

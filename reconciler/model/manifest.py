@@ -25,7 +25,14 @@ from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES
-from reconciler.model.source import FieldPath, SourceDocument, SourceMap, find_manifest_files, load_documents
+from reconciler.model.source import (
+    FieldPath,
+    SourceDocument,
+    SourceMap,
+    find_manifest_files,
+    load_documents,
+    read_bounded,
+)
 from reconciler.vendors import descriptor
 
 
@@ -54,6 +61,9 @@ class ManifestSet:
     resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
     fingerprint: str = ""
     files: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)  # the paths as given, for finding the same files again
+    digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
+    skipped: list[str] = field(default_factory=list)  # YAML files in the directories that are not manifests
     secret_files: SecretFiles = field(default_factory=dict)  # located at validation, read by providers
 
     def get(self, kind: str, name: str) -> Resource | None:
@@ -87,6 +97,17 @@ class ManifestSet:
         return sorted(out, key=lambda d: d.address)
 
 
+def manifest_digests(paths: Sequence[Path | str]) -> dict[str, str]:
+    """file -> sha256 of every manifest found under `paths` now, found as `load_manifests` finds them."""
+    out = {}
+    for path in find_manifest_files([Path(p) for p in paths if Path(p).exists()]):
+        try:
+            out[str(path)] = hashlib.sha256(read_bounded(path, str(path))).hexdigest()
+        except ManifestErrors:
+            out[str(path)] = "unreadable"  # missing, not a regular file, or over the size limit
+    return out
+
+
 def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = None) -> ManifestSet:
     """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems.
 
@@ -99,10 +120,14 @@ def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = 
     for root in roots:
         if not root.exists():
             errors.append(ManifestError(str(root), 1, 1, "no such file or directory"))
-    files = find_manifest_files([r for r in roots if r.exists()])
+    skipped: list[Path] = []
+    files = find_manifest_files([r for r in roots if r.exists()], skipped)
     if not files and not errors:
-        errors.append(ManifestError(", ".join(str(r) for r in roots), 1, 1, "no *.yaml or *.yml files found"))
+        found = (f"no manifests found: {len(skipped)} YAML file(s) without `apiVersion: reconciler/...` skipped"
+                 if skipped else "no *.yaml or *.yml files found")
+        errors.append(ManifestError(", ".join(str(r) for r in roots), 1, 1, found))
     digest = hashlib.sha256()
+    digests: dict[str, str] = {}
     documents: list[SourceDocument] = []
     for path in files:
         escaped = _escapes_roots(path, roots)
@@ -115,8 +140,10 @@ def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = 
             errors.extend(exc.errors)
             continue
         digest.update(str(path).encode() + b"\0" + loaded.raw + b"\0")
+        digests[str(path)] = hashlib.sha256(loaded.raw).hexdigest()
         documents.extend(loaded.documents)
-    manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files])
+    manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files],
+                            roots=[str(r) for r in roots], digests=digests, skipped=[str(f) for f in skipped])
     for document in documents:
         resource = _validate_document(document, errors)
         if resource is None:

@@ -9,6 +9,10 @@ Version 2 added what `apply plan.json` needs to re-check a plan before executing
   were validated: the operator-allowed root and the path below it (never the contents), so apply
   reads the same files from any working directory. (Older files carry `base_dir` instead: read, unused.)
 These are optional in the schema: a plan printed without them can be shown but not applied.
+Version 3 added `manifests`: the paths the plan was made from, a sha256 per manifest file found under
+them, and the fingerprint of the whole set. `apply plan.json` finds the files again under the same
+paths in the current checkout and refuses unless they are exactly those, so a plan made from one
+tree (an old pull-request branch) is never applied to another (main after other merges).
 
 Secrets are never in a plan: specs hold secret *references* only (`{"env": NAME}` / `{"file": PATH}`),
 because the model redacts when it builds desired state, so serialising needs no redaction step.
@@ -25,7 +29,32 @@ from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, FieldChan
 from reconciler.records import Observation
 from reconciler.secret_files import SecretFile
 
-READABLE_VERSIONS = (1, PLAN_FORMAT_VERSION)  # `show` reads both; `apply` needs the current one
+READABLE_VERSIONS = (1, 2, PLAN_FORMAT_VERSION)  # `show` reads them all; `apply` needs the current one
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """The manifests a plan was made from: the paths as given, and a sha256 per file found under them."""
+
+    roots: tuple[str, ...]
+    files: Mapping[str, str]
+    digest: str  # the manifest fingerprint of the whole set (paths and bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"roots": list(self.roots), "files": dict(sorted(self.files.items())), "digest": self.digest}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> ManifestRecord:
+        files = {str(k): str(v) for k, v in dict(data["files"]).items()}
+        return ManifestRecord(tuple(str(r) for r in data["roots"]), files, str(data["digest"]))
+
+    def differences(self, current: Mapping[str, str]) -> list[str]:
+        """How the files found now (file -> sha256) differ from the recorded ones, one line each."""
+        out = [f"{name}: changed since the plan was made" for name in sorted(self.files)
+               if name in current and current[name] != self.files[name]]
+        out += [f"{name}: not in the plan's manifests (added since)" for name in sorted(set(current) - set(self.files))]
+        out += [f"{name}: in the plan's manifests but gone now" for name in sorted(set(self.files) - set(current))]
+        return out
 
 
 @dataclass(frozen=True)
@@ -36,11 +65,12 @@ class SavedPlan:
     observed: Mapping[str, Observation] | None = None  # None: the file has no observations
     providers: Mapping[str, Mapping[str, Any]] | None = None  # Provider name -> spec (references only)
     base_dir: str | None = None
+    manifests: ManifestRecord | None = None
     secret_files: Mapping[str, Mapping[str, SecretFile]] | None = None
 
     @property
     def appliable(self) -> bool:
-        return self.observed is not None and self.providers is not None
+        return self.observed is not None and self.providers is not None and self.manifests is not None
 
 
 def plan_to_dict(
@@ -49,6 +79,7 @@ def plan_to_dict(
     observed: Mapping[str, Observation] | None = None,
     providers: Mapping[str, Mapping[str, Any]] | None = None,
     base_dir: str | None = None,
+    manifests: ManifestRecord | None = None,
     secret_files: Mapping[str, Mapping[str, SecretFile]] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
@@ -69,6 +100,8 @@ def plan_to_dict(
             data["base_dir"] = base_dir
         data["secret_files"] = {provider: {written: f.as_data() for written, f in sorted(files.items())}
                                 for provider, files in sorted((secret_files or {}).items())}
+    if manifests is not None:
+        data["manifests"] = manifests.to_dict()
     return data
 
 
@@ -144,13 +177,15 @@ def saved_plan_from_dict(data: Mapping[str, Any]) -> SavedPlan:
         if "providers" in data:
             providers = {str(n): dict(s) for n, s in dict(data["providers"]).items()}
         base_dir = data.get("base_dir")
+        manifests = ManifestRecord.from_dict(data["manifests"]) if "manifests" in data else None
         secret_files = None
         if "secret_files" in data:
             secret_files = {str(p): {str(w): SecretFile.from_data(f) for w, f in dict(files).items()}
                             for p, files in dict(data["secret_files"]).items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"not a reconciler plan file: {exc.__class__.__name__}: {exc}") from exc
-    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None, secret_files)
+    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None, manifests,
+                     secret_files)
 
 
 def _change_from_dict(c: Mapping[str, Any]) -> Change:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PLAN_FORMAT_VERSION = 2  # 2: saved plans carry observations and Provider specs (see plan/serialize.py)
+PLAN_FORMAT_VERSION = 3  # 2: saved plans carry observations and Provider specs; 3: the manifests (plan/serialize.py)
 
 
 class Action(str, enum.Enum):
