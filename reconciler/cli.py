@@ -16,6 +16,7 @@ import click
 
 from reconciler import __version__, httplog
 from reconciler.errors import ManifestErrors, ReconcilerError
+from reconciler.safe_text import printable
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -42,7 +43,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              "Render a saved plan (stale or not) without touching state or any vendor."),
     "state": ("reconciler.commands.state", "state_group", "Inspect the state store."),
     "validate": ("reconciler.commands.validate", "validate_command",
-                 "Check manifests (schema, references, vendor rules) without any network call."),
+                 "Check manifests (schema, references, vendor rules, what their secrets and endpoints may reach) "
+                 "without any network call and without reading any secret."),
     "watch": ("reconciler.commands.watch", "watch_command",
               "Plan and apply every INTERVAL, repairing drift, until stopped (SIGTERM/SIGINT)."),
 }
@@ -89,7 +91,7 @@ def cli(verbose: int) -> None:
 def _error(message: str) -> None:
     from reconciler.secrets import REDACTOR  # only when there is an error to print
 
-    click.echo(REDACTOR(message), err=True)
+    click.echo(printable(REDACTOR(message)), err=True)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -7,18 +7,34 @@ from pathlib import Path
 
 import click
 
+from reconciler.allowances import Allowances
+from reconciler.commands.options import connection_options
+from reconciler.endpoints import load_endpoints_file
 from reconciler.errors import ManifestErrors
 from reconciler.model.manifest import load_manifests
 from reconciler.model.source import find_manifest_files
+from reconciler.safe_text import one_line
 from reconciler.secrets import REDACTOR
+
+
+def _allowances(paths: tuple[Path, ...], endpoints_file: Path | None, allowed: tuple[str, ...]) -> Allowances:
+    """What `build_connection_options(...).allowances(paths)` gives, without importing the HTTP stack."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.meta if ctx is not None else {}
+    return Allowances.from_operator([str(p) for p in paths], secret_dirs=tuple(found.get("reconciler.secret_dirs", ())),
+                                    env_globs=tuple(found.get("reconciler.secret_env", ())),
+                                    endpoints=[*allowed, *load_endpoints_file(endpoints_file).values()])
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))  # as options.paths_argument
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="text for people; json: {valid, files, resources, skipped, errors} on stdout for programs.")
-def validate_command(paths: tuple[Path, ...], fmt: str) -> int:
-    """Check manifests (schema, references, vendor rules) without any network call.
+@connection_options
+def validate_command(paths: tuple[Path, ...], fmt: str, endpoints_file: Path | None,
+                     allowed_endpoints: tuple[str, ...]) -> int:
+    """Check manifests (schema, references, vendor rules, what their secrets and endpoints may reach)
+    without any network call and without reading any secret.
 
     In a directory, YAML files without `apiVersion: reconciler/...` (CI workflows, other tools'
     configuration) are not manifests: they are skipped, and a note names them.
@@ -28,9 +44,9 @@ def validate_command(paths: tuple[Path, ...], fmt: str) -> int:
     if skipped and fmt == "text":
         names = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
         click.echo(f"note: skipped {len(skipped)} YAML file(s) without `apiVersion: reconciler/...` "
-                   f"(not manifests): {names}", err=True)
+                   f"(not manifests): {one_line(names)}", err=True)
     try:
-        manifests = load_manifests(paths)
+        manifests = load_manifests(paths, _allowances(paths, endpoints_file, allowed_endpoints))
     except ManifestErrors as exc:
         if fmt != "json":
             raise

@@ -9,12 +9,20 @@ and positions (source_fast.py: libyaml's C parser); everything else comes throug
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from reconciler.errors import ManifestError
+from reconciler.model.yaml_limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, check_limits
 
 FieldPath = tuple[str | int, ...]
 
@@ -71,23 +79,32 @@ def format_path(path: FieldPath) -> str:
     return out
 
 
+def _where(node: CommentedMap, part: str, key: Any) -> tuple[int, int]:
+    """0-based line and column of a key or value; a key merged in with `<<: *anchor` has none of its
+    own, so it is placed at its mapping."""
+    try:
+        found = node.lc.key(key) if part == "key" else node.lc.value(key)
+    except (KeyError, TypeError, IndexError):
+        found = None
+    return (int(found[0]), int(found[1])) if found else (int(node.lc.line or 0), int(node.lc.col or 0))
+
+
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
-    if isinstance(node, dict):  # ruamel.yaml's CommentedMap, with .lc positions
+    if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
-        marks: Any = cast(Any, node).lc
         for key in node:
             child = (*path, str(key))
-            kline, kcol = marks.key(key)
+            kline, kcol = _where(node, "key", key)
             smap.keys[child] = Position(kline + 1, kcol + 1)
-            vline, vcol = marks.value(key)
+            vline, vcol = _where(node, "value", key)
             smap.values[child] = Position(vline + 1, vcol + 1)
             result[str(key)] = _plain(node[key], child, smap)
         return result
-    if isinstance(node, list):  # CommentedSeq
+    if isinstance(node, CommentedSeq):
         items = []
         for i, item in enumerate(node):
             child = (*path, i)
-            line, col = cast(Any, node).lc.item(i)
+            line, col = node.lc.item(i)
             smap.values[child] = Position(line + 1, col + 1)
             items.append(_plain(item, child, smap))
         return items
@@ -105,30 +122,53 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
 @functools.lru_cache(maxsize=1024)
 def _ruamel_scalar(text: str) -> Any:
     """A plain scalar in a rare notation (`0x1F`, `1_000`, `1e3`, a date), read as the round-trip loader would."""
-    from ruamel.yaml import YAML
-
     value = _plain(YAML(typ="rt").load(text), (), SourceMap("", Position(1, 1)))
     if isinstance(value, (dict, list)):
         raise ValueError(text)
     return value
 
 
-def load_documents(path: Path, display_name: str | None = None) -> list[SourceDocument]:
-    """Every non-empty document of one YAML file. Raises ManifestError on a syntax error."""
-    from reconciler.model.source_fast import fast_documents  # it imports this module's types
+@dataclass(frozen=True)
+class LoadedFile:
+    """One manifest file: its bytes (for the fingerprint) and its non-empty documents."""
 
-    name = display_name or str(path)
+    raw: bytes
+    documents: list[SourceDocument]
+
+
+def read_bounded(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing (without reading it all) a file over MAX_FILE_BYTES or not a regular file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _as_errors([ManifestError(name, 1, 1, f"cannot read file: {exc.__class__.__name__}")]) from exc
-    fast = fast_documents(text, name, slow_scalar=_ruamel_scalar)
-    if fast is not None:
-        return fast
-    # the exact, slower path: anything the fast path does not cover, and every syntax error's message
-    from ruamel.yaml import YAML  # imported only when needed: validate runs in pre-commit hooks
-    from ruamel.yaml.error import MarkedYAMLError
+        with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise _as_errors([ManifestError(name, 1, 1, "not a regular file")])
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _as_errors([ManifestError(name, 1, 1, f"cannot read file: {exc.__class__.__name__}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _as_errors([ManifestError(name, 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes; split it "
+                                                    "into several manifest files")])
+    return raw
 
+
+def load_documents(path: Path, display_name: str | None = None) -> LoadedFile:
+    """Every non-empty document of one YAML file. Raises ManifestErrors on a syntax error or a broken limit."""
+    name = display_name or str(path)
+    raw = read_bounded(path, name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _as_errors([ManifestError(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]) from None
+    from reconciler.model.source_fast import LimitExceeded, LoadLimits, fast_documents  # it imports this module
+
+    try:
+        fast = fast_documents(text, name, LoadLimits(MAX_DOCUMENTS, MAX_DEPTH), slow_scalar=_ruamel_scalar)
+    except LimitExceeded as exc:
+        raise _as_errors([ManifestError(name, exc.line, exc.column, exc.message)]) from None
+    if fast is not None:
+        return LoadedFile(raw, fast)
+    # the exact, slower path: anything the fast path does not cover (aliases, tags, every error's message)
+    check_limits(text, name)
     yaml = YAML(typ="rt")
     try:
         raw_docs = list(yaml.load_all(text))
@@ -137,18 +177,25 @@ def load_documents(path: Path, display_name: str | None = None) -> list[SourceDo
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise _as_errors([ManifestError(name, line, col, f"YAML syntax error: {problem}")]) from exc
+        raise _as_errors([ManifestError(name, line, col, f"YAML syntax error: {problem}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow: point at it, shown escaped
+        before = text[: max(exc.position, 0)]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise _as_errors([ManifestError(name, line, col, f"character U+{exc.character:04X} is not allowed in YAML"
+                                        if isinstance(exc.character, int) else "a character YAML does not allow")]) from None
+    except (YAMLError, RecursionError, ValueError, TypeError) as exc:  # never a traceback for bad input
+        raise _as_errors([ManifestError(name, 1, 1, f"YAML error: {exc.__class__.__name__}")]) from None
     documents = []
-    for index, raw in enumerate(raw_docs):
-        if raw is None:
+    for index, raw_doc in enumerate(raw_docs):
+        if raw_doc is None:
             continue
-        if isinstance(raw, (dict, list)):
-            start = Position(cast(Any, raw).lc.line + 1, cast(Any, raw).lc.col + 1)
+        if isinstance(raw_doc, (CommentedMap, CommentedSeq)):
+            start = Position(raw_doc.lc.line + 1, raw_doc.lc.col + 1)
         else:
             start = Position(1, 1)
         smap = SourceMap(name, start)
-        documents.append(SourceDocument(_plain(raw, (), smap), smap, index))
-    return documents
+        documents.append(SourceDocument(_plain(raw_doc, (), smap), smap, index))
+    return LoadedFile(raw, documents)
 
 
 def _as_errors(errors: list[ManifestError]) -> Exception:
@@ -167,9 +214,11 @@ def is_manifest_file(path: Path) -> bool:
     Unreadable files count as manifests, so loading them reports the problem instead of hiding it.
     """
     try:
-        return MANIFEST_MARK.search(path.read_bytes()) is not None
+        with path.open("rb") as handle:
+            head = handle.read(MAX_FILE_BYTES + 1)  # bounded: a larger file is a manifest the loader refuses
     except OSError:
         return True
+    return len(head) > MAX_FILE_BYTES or MANIFEST_MARK.search(head) is not None
 
 
 def find_manifest_files(paths: list[Path], skipped: list[Path] | None = None) -> list[Path]:

@@ -63,7 +63,7 @@ def _both(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[l
     assert fast is not None, "the fast path should cover this document"
     with monkeypatch.context() as patch:
         patch.setattr(source_fast, "fast_documents", lambda *args, **kwargs: None)
-        slow = load_documents(path)
+        slow = load_documents(path).documents
     return fast, slow
 
 
