@@ -21,6 +21,7 @@ from reconciler.commands.options import (
     paths_argument,
     state_option,
 )
+from reconciler.errors import ReconcilerError
 from reconciler.metrics import MetricsServer, WatchMetrics, WatchStatus, metrics_app
 from reconciler.watch import (
     DEFAULT_JITTER,
@@ -76,7 +77,11 @@ def watch_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
                           log=log, metrics=metrics)
         if metrics_port is not None:
             status: WatchStatus = watcher.status
-            server = MetricsServer(metrics_app(metrics, status), metrics_address, metrics_port).start()
+            try:
+                server = MetricsServer(metrics_app(metrics, status), metrics_address, metrics_port).start()
+            except OSError as exc:
+                raise ReconcilerError(f"cannot serve metrics on {metrics_address}:{metrics_port}: "
+                                      f"{exc.strerror or exc}; choose another --metrics-port") from exc
             log("metrics.serving", message=f"metrics at {server.url}/metrics, health at {server.url}/healthz")
         cancelled = asyncio.run(_run_until_signalled(watcher))
     finally:
