@@ -1,8 +1,10 @@
 """`reconciler demo`: the main job end to end on one machine.
 
 Starts the embedded emulators, exports their demo credentials to this process only, then plans and
-applies the example manifests with the default SQLite state, and plans once more to show that a
-second run has nothing to do.
+applies the example manifests, and plans once more to show that a second run has nothing to do.
+The demo keeps its own state (`.reconciler/demo-state.db`, not the default state and not
+RECONCILER_STATE): its jobs live in emulators that end with it, and must never show up as orphans
+in a real plan.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pathlib import Path
 import click
 
 from reconciler.apply.connections import ConnectionOptions
-from reconciler.commands.options import open_store, state_option
+from reconciler.commands.options import open_store, state_location
 from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class
 from reconciler.plan.planner import PlanOptions
 from reconciler.render.text import render_plan, render_result
+from reconciler.state import DEMO_STATE_URL
 from reconciler.workflow import apply_manifests, plan_manifests
 
 DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "examples/tencent")
@@ -26,7 +29,8 @@ DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "exam
 
 @click.command("demo")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@state_option
+@click.option("--state", "state_url", default=DEMO_STATE_URL, show_default=True,
+              help="State URL of the demo's own state (never the default state, nor RECONCILER_STATE).")
 def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
     """Plan and apply the examples against the embedded emulators, then plan again (no changes)."""
     chosen = list(paths) or [Path(p) for p in DEFAULT_EXAMPLES if Path(p).is_dir()]
@@ -38,8 +42,8 @@ def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
             os.environ.update(emulator_class(vendor).DEMO_ENV)
         options = ConnectionOptions(endpoint_overrides=cluster.endpoints)
         click.echo("Emulators: " + ", ".join(f"{v} {u}" for v, u in cluster.endpoints.items()))
-        click.echo(f"Manifests: {', '.join(str(p) for p in chosen)}; state: {state_url}\n")
         store = open_store(state_url)
+        click.echo(f"Manifests: {', '.join(str(p) for p in chosen)}; demo state: {state_location(store)}\n")
         try:
             click.echo("== apply ==")
             outcome = asyncio.run(apply_manifests(

@@ -61,7 +61,7 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
                  allow_empty: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change, after asking the vendors what runs now."""
     picture = picture_sink(pictures_dir, pictures_url)
-    store = open_store(state_url)
+    store = open_store(state_url, read_only=True)
     try:
         outcome = asyncio.run(plan_manifests(
             paths, store, build_connection_options(endpoints_file, allowed_endpoints),

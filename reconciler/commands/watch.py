@@ -70,7 +70,7 @@ def watch_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
     options = WatchOptions(tuple(paths), interval, jitter=jitter, max_backoff=max_backoff, git_pull=git_pull,
                            prune=prune, max_runs=max_runs)
     metrics = WatchMetrics()
-    store = open_store(state_url)
+    store = open_store(state_url, on_create=lambda message: log("state.created", message=message))
     server: MetricsServer | None = None
     try:
         watcher = Watcher(options, store, build_connection_options(endpoints_file, allowed_endpoints),
