@@ -20,9 +20,10 @@ from reconciler.apply.connections import ConnectionOptions
 from reconciler.commands.options import open_store, state_location
 from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class
 from reconciler.plan.planner import PlanOptions
-from reconciler.render.text import render_plan, render_result
+from reconciler.render.progress import ApplyReporter, render_summary
+from reconciler.render.text import render_plan
 from reconciler.state import DEMO_STATE_URL
-from reconciler.workflow import apply_manifests, plan_manifests
+from reconciler.workflow import ApplyFollow, apply_manifests, plan_manifests
 
 DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "examples/tencent")
 
@@ -46,10 +47,17 @@ def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
         click.echo(f"Manifests: {', '.join(str(p) for p in chosen)}; demo state: {state_location(store)}\n")
         try:
             click.echo("== apply ==")
-            outcome = asyncio.run(apply_manifests(
-                chosen, store, options, PlanOptions(), on_plan=lambda plan: render_plan(plan, sys.stdout)))
+            reporter = ApplyReporter(sys.stdout)
+            follow = ApplyFollow(on_execute=reporter.begin, on_start=reporter.started, on_result=reporter.finished,
+                                 on_event=reporter.waiting)
+            try:
+                outcome = asyncio.run(apply_manifests(
+                    chosen, store, options, PlanOptions(), on_plan=lambda plan: render_plan(plan, sys.stdout),
+                    follow=follow))
+            finally:
+                reporter.end()
             if outcome.result is not None:
-                render_result(outcome.result, sys.stdout)
+                render_summary(outcome.result, reporter.out)
             click.echo("\n== plan again ==")
             again = asyncio.run(plan_manifests(chosen, store, options, PlanOptions()))
             render_plan(again.plan, sys.stdout)
