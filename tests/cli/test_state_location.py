@@ -145,3 +145,13 @@ def test_demo_keeps_its_own_state(tmp_path: Path) -> None:
     assert not (tmp_path / "team.db").exists() and not (tmp_path / ".reconciler" / "state.db").exists()
     assert set(open_state(tmp_path / ".reconciler" / "demo-state.db").records()) == {
         "MixTask/standup-grid", "MixTask/townhall-live"}
+
+
+def test_a_new_state_is_announced_on_every_backend(vendors: EmulatorCluster, example: Path, store_url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    first = reconciler(capsys, "apply", str(example), "--auto-approve", "--state", store_url)
+    assert first.code == 0, first.err
+    assert "created a new, empty state there" in first.err
+    assert "password" not in first.err and "@" not in first.err.split("note: no state existed at ")[1].split(";")[0]
+    again = reconciler(capsys, "apply", str(example), "--auto-approve", "--state", store_url)
+    assert again.code == 0 and "note:" not in again.err
