@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
@@ -30,11 +31,13 @@ class ApplyInterrupts:
         self._previous: Any = None
 
     def __enter__(self) -> ApplyInterrupts:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        if threading.current_thread() is threading.main_thread():  # only the main thread receives signals
+            self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        signal.signal(signal.SIGINT, self._previous)
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
     def executing(self, _plan: Plan) -> None:
         """Execution begins (called inside the running event loop): from now on SIGINT steers it."""
