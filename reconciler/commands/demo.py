@@ -18,14 +18,18 @@ import click
 
 from reconciler.apply.connections import ConnectionOptions
 from reconciler.commands.options import open_store, state_location
-from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class
+from reconciler.emulator.cluster import EmulatorCluster, emulator_class
 from reconciler.plan.planner import PlanOptions
 from reconciler.render.progress import ApplyReporter, render_summary
 from reconciler.render.text import render_plan
 from reconciler.state import DEMO_STATE_URL
+from reconciler.vendors import vendor_names
 from reconciler.workflow import ApplyFollow, apply_manifests, plan_manifests
 
-DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "examples/tencent")
+
+def default_examples() -> list[Path]:
+    """examples/<vendor> of every registered vendor that has one (run from the repository root)."""
+    return [path for path in (Path("examples") / name for name in vendor_names()) if path.is_dir()]
 
 
 @click.command("demo")
@@ -34,12 +38,12 @@ DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "exam
               help="State URL of the demo's own state (never the default state, nor RECONCILER_STATE).")
 def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
     """Plan and apply the examples against the embedded emulators, then plan again (no changes)."""
-    chosen = list(paths) or [Path(p) for p in DEFAULT_EXAMPLES if Path(p).is_dir()]
+    chosen = list(paths) or default_examples()
     if not chosen:
         raise click.UsageError("no example directories found; run from the repository root or pass PATHS")
     cluster = EmulatorCluster.start()
     try:
-        for vendor in EMULATORS:
+        for vendor in vendor_names():
             os.environ.update(emulator_class(vendor).DEMO_ENV)
         options = ConnectionOptions(endpoint_overrides=cluster.endpoints)
         click.echo("Emulators: " + ", ".join(f"{v} {u}" for v, u in cluster.endpoints.items()))

@@ -26,7 +26,7 @@ from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.model.base import Envelope, StrictModel
 from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
-from reconciler.model.provider import VENDOR_CREDENTIALS, ProviderSpec
+from reconciler.model.provider import ProviderSpec
 from reconciler.model.registry import KINDS, MANAGED_KINDS, RULES, Reference
 from reconciler.model.source import (
     FieldPath,
@@ -36,6 +36,7 @@ from reconciler.model.source import (
     format_path,
     load_documents,
 )
+from reconciler.vendors import descriptor
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _validate_document(document: SourceDocument, errors: list[ManifestError]) ->
 
 
 def _check_credentials(spec: ProviderSpec, smap: SourceMap, label: str) -> list[ManifestError]:
-    wanted = VENDOR_CREDENTIALS.get(spec.vendor, ())
+    wanted = descriptor(spec.vendor).credential_names
     out = []
     for name in wanted:
         if name not in spec.credentials:

@@ -24,18 +24,18 @@ from typing import Any, ClassVar
 import httpx
 
 from reconciler.errors import VendorConflict, VendorError, VendorNotFound
-from reconciler.providers.anyrtc_body import (
+from reconciler.providers.base import BaseProvider, Handles, SaveHandles
+from reconciler.ratelimit import RateLimit
+from reconciler.records import Observation
+from reconciler.secrets import REDACTOR, resolve
+from reconciler.vendors.anyrtc.body import (
     acquire_body,
     identity,
     start_body,
     update_body,
     update_layout_body,
 )
-from reconciler.providers.anyrtc_errors import JITTER_DELAYS, jitter_delay, vendor_error
-from reconciler.providers.base import BaseProvider, Handles, SaveHandles
-from reconciler.ratelimit import RateLimit
-from reconciler.records import Observation
-from reconciler.secrets import REDACTOR, resolve
+from reconciler.vendors.anyrtc.errors import JITTER_DELAYS, jitter_delay, vendor_error
 
 CALLS = "cloud_recording"  # the vendor's limit covers every call of an App ID together
 STATUS = {

@@ -26,13 +26,14 @@ from typing import Any, ClassVar
 import httpx
 
 from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited
-from reconciler.model.rules_zego import VIDEO_PRESETS, pixel_rect
 from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles
-from reconciler.providers.tencent_errors import error_for
-from reconciler.providers.tencent_usersig import generate
 from reconciler.ratelimit import RateLimit
 from reconciler.records import Observation
 from reconciler.secrets import REDACTOR, Secret
+from reconciler.vendors.shared.pixels import VIDEO_PRESETS, pixel_rect
+from reconciler.vendors.tencent.descriptor import DESCRIPTOR
+from reconciler.vendors.tencent.errors import error_for
+from reconciler.vendors.tencent.usersig import generate
 
 SERVICE = "live_engine_http_srv"
 # the server gives up after 3 s; waiting longer lets its own timeout answer arrive (document 003)
@@ -64,7 +65,7 @@ def mix_request(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 class TencentProvider(BaseProvider):
     vendor: ClassVar[str] = "tencent"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {"mix": RateLimit(20)}
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)

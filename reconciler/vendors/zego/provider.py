@@ -6,7 +6,7 @@ Calls (all at the endpoint root, `?Action=...` plus the signed public parameters
   the state store: no documented call lists bans);
 - MixTask: start and update = StartMix (starts or updates by TaskId, so a retry never duplicates a
   mix), stop = StopMix, observe = GetMixTaskInfo (110209001 = gone = drift). ZEGO mixes cannot pause.
-Every ban and mix call carries a `Sequence` from `SequenceGate` (see zego_sequence.py). Test
+Every ban and mix call carries a `Sequence` from `SequenceGate` (see sequence.py). Test
 environment (`test: true`): IsTest=true, stream ids prefixed `zegotest-<AppId>-`, bans paced at 5/s.
 """
 
@@ -19,13 +19,15 @@ from typing import Any, ClassVar
 import httpx
 
 from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited
-from reconciler.model.rules_zego import VIDEO_PRESETS, pixel_rect, vendor_stream_id, zego_test_prefix
 from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles, stable_suffix
-from reconciler.providers.zego_errors import error_for
-from reconciler.providers.zego_sequence import SequenceGate
-from reconciler.providers.zego_signing import public_params
 from reconciler.ratelimit import RateLimit
 from reconciler.records import Observation
+from reconciler.vendors.shared.pixels import VIDEO_PRESETS, pixel_rect
+from reconciler.vendors.zego.descriptor import DESCRIPTOR
+from reconciler.vendors.zego.errors import error_for
+from reconciler.vendors.zego.rules import vendor_stream_id, zego_test_prefix
+from reconciler.vendors.zego.sequence import SequenceGate
+from reconciler.vendors.zego.signing import public_params
 
 USER_ID = "rtc-reconciler"  # the owner of every mix this tool starts (ZEGO wants one UserId per task)
 STREAM_GONE = (41004, 41006)
@@ -33,9 +35,7 @@ STREAM_GONE = (41004, 41006)
 
 class ZegoProvider(BaseProvider):
     vendor: ClassVar[str] = "zego"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {
-        "ban": RateLimit(20), "ban-test": RateLimit(5), "describe": RateLimit(40), "mix": RateLimit(100),
-    }
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()
     # `reconciler import MixTask/NAME TASK_ID` adopts a running mix; bans cannot be read back, so not them
     MAIN_HANDLES: ClassVar[dict[str, str]] = {"MixTask": "taskId"}
 

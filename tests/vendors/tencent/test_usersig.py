@@ -12,7 +12,7 @@ import zlib
 import pytest
 import TLSSigAPIv2
 
-from reconciler.providers.tencent_usersig import UserSig, UserSigError, decode, generate, verify
+from reconciler.vendors.tencent.usersig import UserSig, UserSigError, decode, generate, verify
 
 SDKAPPID = 1400000000
 KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"  # the package's own example key

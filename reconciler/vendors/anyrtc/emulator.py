@@ -46,7 +46,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from reconciler.emulator.anyrtc_rules import (
+from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.vendors.anyrtc.emulator_rules import (
     REASONS,
     Rejected,
     check_acquire,
@@ -54,7 +55,6 @@ from reconciler.emulator.anyrtc_rules import (
     check_start,
     check_update,
 )
-from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
 
 ROUTE = re.compile(
     r"^/v1/apps/(?P<appid>[^/]+)/cloud_recording/(?:(?P<acquire>acquire)"

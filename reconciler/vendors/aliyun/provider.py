@@ -1,7 +1,7 @@
 """Alibaba Cloud RTC (API 2018-01-11) MPU mix tasks behind the Provider protocol.
 
 MixTask -> StartMPUTask / GetMPUTaskStatus / UpdateMPULayout / StopMPUTask, signed with signature v1
-(`aliyun_signing`), sent as POST form bodies with Format=JSON to the root path of the endpoint.
+(`signing.py`), sent as POST form bodies with Format=JSON to the root path of the endpoint.
 
 - TaskIds are deterministic (`rtcr-<name>-<hash(app, name)>-g<generation>`, or `spec.taskId`, with
   `-g<generation>` from the second generation on), so a start whose answer was lost is recognised
@@ -33,15 +33,16 @@ from reconciler.errors import (
     VendorRateLimited,
     VendorUnavailable,
 )
-from reconciler.providers.aliyun_signing import (
+from reconciler.providers.base import BaseProvider, Handles, SaveHandles, stable_suffix
+from reconciler.ratelimit import RateLimit
+from reconciler.records import Observation
+from reconciler.vendors.aliyun.descriptor import DESCRIPTOR
+from reconciler.vendors.aliyun.signing import (
     SIGNATURE_METHOD,
     SIGNATURE_VERSION,
     TIMESTAMP_FORMAT,
     signature,
 )
-from reconciler.providers.base import BaseProvider, Handles, SaveHandles, stable_suffix
-from reconciler.ratelimit import RateLimit
-from reconciler.records import Observation
 
 API_VERSION = "2018-01-11"
 KIND = "MixTask"
@@ -137,7 +138,7 @@ def layout_params(layout: Mapping[str, Any]) -> dict[str, str]:
             params[f"UserPanes.{n}.PaneId"] = str(pane_id)
             params[f"UserPanes.{n}.UserId"] = str(pane["user"])
             params[f"UserPanes.{n}.SourceType"] = SOURCE_TYPES[pane.get("source") or "camera"]
-    params["CropMode"] = str(CROP_MODES[panes[0].get("fit") or "crop"])  # one fit for all (rules_aliyun)
+    params["CropMode"] = str(CROP_MODES[panes[0].get("fit") or "crop"])  # one fit for all (rules.py)
     params["BackgroundColor"] = str(int(str(layout["canvas"].get("background", "#000000")).lstrip("#"), 16))
     return params
 
@@ -154,10 +155,7 @@ def start_params(spec: Mapping[str, Any]) -> dict[str, str]:
 
 class AliyunProvider(BaseProvider):
     vendor: ClassVar[str] = "aliyun"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {
-        "status": RateLimit.per_minute(4000),  # GetMPUTaskStatus
-        "write": RateLimit(20),  # every other MPU call
-    }
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "write"
     MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
 
     def new_handles(self, kind: str, name: str, spec: Mapping[str, Any], generation: int) -> dict[str, str]:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from reconciler.emulator.cluster import EmulatorCluster, load_accounts
-from reconciler.emulator.zego import ZegoEmulator
-from reconciler.providers.zego_signing import public_params
+from reconciler.vendors.zego.emulator import ZegoEmulator
+from reconciler.vendors.zego.signing import public_params
 from tests.conftest import control
 
 APP = ZegoEmulator.DEMO_ACCOUNTS[0]

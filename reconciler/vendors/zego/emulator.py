@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
-from reconciler.providers.zego_signing import SIGNATURE_VERSION, TIMESTAMP_WINDOW, signature_matches
+from reconciler.vendors.zego.signing import SIGNATURE_VERSION, TIMESTAMP_WINDOW, signature_matches
 
 BAN_ACTIONS = ("ForbidRTCStream", "ResumeRTCStream")
 MIX_ACTIONS = ("StartMix", "StopMix", "GetMixTaskInfo")

@@ -7,69 +7,27 @@ characters; AppId is a uint32). Assumptions, also in docs/vendors/zego.md:
 - at most 9 inputs (ZEGO's default mix limit; more needs ZEGO support to raise it);
 - inputs are placed in pixels of the output, so the Layout canvas must be the output size.
 
-Also here, because the Tencent rules and both providers share them: the output presets behind
-`output.encoding` and the pixel rectangle of a pane.
+The output presets, pixel rectangles and canvas check it shares with Tencent live in
+`reconciler/vendors/shared/pixels.py`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, cast
+from collections.abc import Iterator
+from typing import cast
 
-from reconciler.model.layout import LayoutSpec
 from reconciler.model.manifest import ManifestSet, Resource
 from reconciler.model.mixtask import MixTaskSpec
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.registry import Violation, register_rule
 from reconciler.model.streamrule import StreamRuleSpec
+from reconciler.vendors.shared.pixels import canvas_problem, uint32_problem
 
-UINT32_MAX = 4_294_967_295
 STREAM_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 STREAM_ID_MAX = 256
 MAX_MIX_INPUTS = 9
 PUSH_URL = re.compile(r"^rtmps?://[^\s/]+/\S+$")
-
-
-class VideoPreset(NamedTuple):
-    width: int
-    height: int
-    fps: int
-    kbps: int
-
-
-# `output.encoding` -> the video the vendor produces (sizes are the usual names; bitrates ZEGO/Tencent defaults)
-VIDEO_PRESETS: dict[str, VideoPreset] = {
-    "360p": VideoPreset(640, 360, 15, 600),
-    "540p": VideoPreset(960, 540, 15, 1000),
-    "720p": VideoPreset(1280, 720, 15, 1500),
-    "720p-portrait": VideoPreset(720, 1280, 15, 1500),
-    "1080p": VideoPreset(1920, 1080, 15, 3000),
-}
-
-
-class PixelRect(NamedTuple):
-    left: int
-    top: int
-    right: int
-    bottom: int
-
-    @property
-    def width(self) -> int:
-        return self.right - self.left
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-
-def pixel_rect(pane: Mapping[str, Any], width: int, height: int) -> PixelRect:
-    """A pane's rectangle in pixels; edges are rounded, so neighbouring panes share an edge exactly."""
-    left = round(float(pane["x"]) * width)
-    top = round(float(pane["y"]) * height)
-    right = min(width, round((float(pane["x"]) + float(pane["width"])) * width))
-    bottom = min(height, round((float(pane["y"]) + float(pane["height"])) * height))
-    return PixelRect(left, top, right, bottom)
 
 
 def zego_test_prefix(app_id: str) -> str:
@@ -90,25 +48,6 @@ def stream_id_problem(stream_id: str, provider: ProviderSpec) -> str | None:
     if len(full) > STREAM_ID_MAX:
         extra = f" with the test prefix {zego_test_prefix(provider.app_id)!r}" if full != stream_id else ""
         return f"ZEGO stream ids are at most {STREAM_ID_MAX} characters; this one is {len(full)}{extra}"
-    return None
-
-
-def uint32_problem(app_id: str, what: str) -> str | None:
-    if not app_id.isdigit() or not 0 < int(app_id) <= UINT32_MAX:
-        return f"{what} must be a number between 1 and {UINT32_MAX} (a uint32), got {app_id!r}"
-    return None
-
-
-def canvas_problem(layout_name: str, layout: LayoutSpec, encoding: str, vendor: str) -> str | None:
-    preset = VIDEO_PRESETS.get(encoding)
-    if preset is None:
-        return None
-    if (layout.canvas.width, layout.canvas.height) != (preset.width, preset.height):
-        return (
-            f"layout {layout_name!r} has a {layout.canvas.width}x{layout.canvas.height} canvas but encoding "
-            f"{encoding!r} outputs {preset.width}x{preset.height}; {vendor} places panes in pixels of the output, "
-            f"so use a {preset.width}x{preset.height} canvas or the encoding that matches the canvas"
-        )
     return None
 
 

@@ -19,7 +19,7 @@ from aliyunsdkrtc.request.v20180111.UpdateMPUTaskRequest import UpdateMPUTaskReq
 from conftest import control
 
 from reconciler.emulator.cluster import EmulatorCluster
-from reconciler.providers.aliyun_signing import TIMESTAMP_FORMAT, signature
+from reconciler.vendors.aliyun.signing import TIMESTAMP_FORMAT, signature
 
 AK, SECRET, APP = "LTAI5tDemoAccessKey00001", "demoSecretForTheAliyunEmulator", "demo-aliyun-app"
 OTHER_AK, OTHER_SECRET, OTHER_APP = "LTAI5tDemoAccessKey00002", "otherSecretForAliyunEmulator02", "demo-aliyun-other"

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
-from reconciler.providers.tencent_usersig import UserSigError, verify
+from reconciler.vendors.tencent.usersig import UserSigError, verify
 
 SERVICE = "live_engine_http_srv"
 COMMANDS = ("set_mix_stream", "resume_mcu_task")

@@ -10,7 +10,7 @@ import pytest
 import TLSSigAPIv2  # Tencent's own UserSig package: the emulator must accept what it makes
 
 from reconciler.emulator.cluster import EmulatorCluster
-from reconciler.emulator.tencent import TencentEmulator
+from reconciler.vendors.tencent.emulator import TencentEmulator
 from tests.conftest import control
 
 APP = TencentEmulator.DEMO_ACCOUNTS[0]

@@ -18,7 +18,7 @@ from reconciler.model.manifest import ManifestSet, Resource
 from reconciler.model.mixtask import MixTaskSpec
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.registry import Violation, register_rule
-from reconciler.model.rules_zego import canvas_problem, uint32_problem
+from reconciler.vendors.shared.pixels import canvas_problem, uint32_problem
 
 ROOM_ID_MAX_BYTES = 48
 USER_ID_MAX_BYTES = 32

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from aliyunsdkcore.auth.composer import rpc_signature_composer
 
-from reconciler.providers.aliyun_signing import canonical_query, percent_encode, signature, string_to_sign
+from reconciler.vendors.aliyun.signing import canonical_query, percent_encode, signature, string_to_sign
 
 
 def test_darabonba_vector_query_and_body_signed_together() -> None:

@@ -25,9 +25,9 @@ from reconciler.errors import (
 )
 from reconciler.model import load_manifests
 from reconciler.model.provider import ProviderSpec
-from reconciler.providers.aliyun import ADVICE, AliyunProvider, layout_params, start_params, vendor_error
 from reconciler.providers.base import ProviderContext
 from reconciler.retry import RetryPolicy
+from reconciler.vendors.aliyun.provider import ADVICE, AliyunProvider, layout_params, start_params, vendor_error
 
 T = TypeVar("T")
 SPECS = {d.name: dict(d.spec) for d in load_manifests([REPO / "examples" / "aliyun"]).desired()}

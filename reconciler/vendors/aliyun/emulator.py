@@ -54,7 +54,7 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
-from reconciler.providers.aliyun_signing import (
+from reconciler.vendors.aliyun.signing import (
     SIGNATURE_VERSION,
     TIMESTAMP_FORMAT,
     signature,

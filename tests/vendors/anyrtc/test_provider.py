@@ -13,18 +13,18 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from reconciler.emulator.anyrtc import AnyrtcEmulator
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.errors import VendorAuthError, VendorConflict, VendorError, VendorNotFound, VendorUnavailable
 from reconciler.model import load_manifests
 from reconciler.model.provider import ProviderSpec
 from reconciler.plan import Action, make_plan
-from reconciler.providers.anyrtc import AnyrtcProvider
 from reconciler.providers.base import ProviderContext
 from reconciler.ratelimit import RateLimiter
 from reconciler.records import Intent, Observation, ResourceRecord
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
+from reconciler.vendors.anyrtc.emulator import AnyrtcEmulator
+from reconciler.vendors.anyrtc.provider import AnyrtcProvider
 from tests.conftest import REPO, control
 
 T = TypeVar("T")

@@ -12,19 +12,19 @@ import pytest
 
 from reconciler.apply.executor import execute_plan
 from reconciler.emulator.cluster import EmulatorCluster
-from reconciler.emulator.tencent import MESSAGES as EMULATOR_MESSAGES
-from reconciler.emulator.tencent import TencentEmulator
 from reconciler.errors import VendorError, VendorUnavailable
 from reconciler.model import load_manifests
 from reconciler.model.provider import ProviderSpec
 from reconciler.plan import Action, make_plan
 from reconciler.providers.base import ProviderContext
-from reconciler.providers.tencent import REQUEST_TIMEOUT, UNOBSERVABLE, TencentProvider, mix_request
-from reconciler.providers.tencent_errors import CODES
-from reconciler.providers.tencent_usersig import verify
 from reconciler.records import Observation
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
+from reconciler.vendors.tencent.emulator import MESSAGES as EMULATOR_MESSAGES
+from reconciler.vendors.tencent.emulator import TencentEmulator
+from reconciler.vendors.tencent.errors import CODES
+from reconciler.vendors.tencent.provider import REQUEST_TIMEOUT, UNOBSERVABLE, TencentProvider, mix_request
+from reconciler.vendors.tencent.usersig import verify
 from tests.cli.helpers import copy_example, reconciler
 from tests.conftest import REPO, control
 

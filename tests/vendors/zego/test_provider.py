@@ -15,17 +15,17 @@ import httpx
 import pytest
 
 from reconciler.emulator.cluster import EmulatorCluster
-from reconciler.emulator.zego import MESSAGES as EMULATOR_MESSAGES
-from reconciler.emulator.zego import ZegoEmulator
 from reconciler.errors import VendorConflict, VendorError, VendorUnavailable
 from reconciler.model import load_manifests
 from reconciler.model.provider import ProviderSpec
 from reconciler.providers.base import ProviderContext, SequenceSource
-from reconciler.providers.zego import ZegoProvider
-from reconciler.providers.zego_errors import CODES
-from reconciler.providers.zego_signing import public_params, signature
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
+from reconciler.vendors.zego.emulator import MESSAGES as EMULATOR_MESSAGES
+from reconciler.vendors.zego.emulator import ZegoEmulator
+from reconciler.vendors.zego.errors import CODES
+from reconciler.vendors.zego.provider import ZegoProvider
+from reconciler.vendors.zego.signing import public_params, signature
 from tests.cli.helpers import copy_example, reconciler
 from tests.conftest import REPO, control
 
@@ -137,7 +137,7 @@ CHILD = """
 import asyncio, sys, httpx
 from reconciler.model.provider import ProviderSpec
 from reconciler.providers.base import ProviderContext
-from reconciler.providers.zego import ZegoProvider
+from reconciler.vendors.zego.provider import ZegoProvider
 from reconciler.retry import RetryPolicy
 from reconciler.state.sqlite import SqliteState
 
