@@ -25,6 +25,10 @@ class KindCapabilities:
     stop_verb: str = "stop"
     # StreamRule: "stopping" a ban is a resume call
     deactivate_is_resume: bool = False
+    # a resource other jobs use (an Aliyun custom layout): removing it waits for the jobs of its provider
+    supports_others: bool = False
+    # the update group that points a live job at a resource it depends on, when that resource gets a new id
+    dependency_group: str = ""
 
 
 DEFAULT = KindCapabilities()

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PLAN_FORMAT_VERSION = 2  # 2: saved plans carry observations and Provider specs (see plan/serialize.py)
+PLAN_FORMAT_VERSION = 3  # 2: saved plans carry observations and Provider specs; 3: the manifests (plan/serialize.py)
 
 
 class Action(str, enum.Enum):
@@ -56,6 +56,7 @@ class Change:
     verb: str = ""  # how people call this change for this kind: "start", "update-layout", ...
     lifecycle: str = ""  # the desired lifecycle after the change (active / paused / inactive)
     deletion_policy: str = "Delete"
+    wait_for: tuple[str, ...] = ()  # addresses whose changes apply finishes first (a task's custom layout)
 
     @property
     def display_action(self) -> str:

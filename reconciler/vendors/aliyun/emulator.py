@@ -7,7 +7,10 @@ authenticated with signature v1 (recomputed with the HTTP method actually used),
 Timestamp window and SignatureNonce replay protection, then rate-limited per AccessKeyId.
 
 Actions: StartMPUTask, GetMPUTaskStatus (Status 0-6), UpdateMPULayout, UpdateMPUTask (same layout
-fields, plus MediaEncode), StopMPUTask.
+fields, plus MediaEncode), StopMPUTask, and the custom layouts of `emulator_layouts` (CreateMPULayout,
+ModifyMPULayout, DescribeMPULayoutInfoList, DeleteMPULayout). A task's snapshot shows its `mix`: the
+geometry of each of its LayoutIds with the users placed in the panes, read when asked (a modified
+layout shows at once).
 
 Assumptions where the document is silent or contradicts itself (also in docs/vendors/aliyun.md):
 - Checks, in order: Timestamp/Signature/SignatureNonce present (400 Request.No*); AccessKeyId,
@@ -40,6 +43,9 @@ Control endpoints (besides the shared ones in emulator/base.py):
                            {"taskId": ID, "layout": {"LayoutIds": [1, 2], "UserPanes": [{"PaneId": 0,
                              "UserId": "u", "SourceType": "camera"}], "CropMode": 1}}  change its layout
                            {"taskId": ID, "delete": true}   forget the task (as if it never existed)
+                           {"layoutId": ID, "panes": [{"PaneId": 0, "X": 0, ...}]}  edit a layout (console)
+                           {"layoutId": ID, "delete": true}   delete a layout (console)
+    GET  /_emulator/layouts                                  every custom layout, by LayoutId
     POST /_emulator/new-task-status {"status": 0|1}         the status new tasks start in
 """
 
@@ -54,6 +60,8 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.vendors.aliyun.emulator_layouts import ACTIONS as LAYOUT_ACTIONS
+from reconciler.vendors.aliyun.emulator_layouts import LayoutBook
 from reconciler.vendors.aliyun.signing import (
     SIGNATURE_VERSION,
     TIMESTAMP_FORMAT,
@@ -97,6 +105,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "App.ChargeOverDue": (200, "The AppId is overdue; please top up."),
     "InvalidTask.IDError": (400, "The TaskId is not valid: use 1-64 characters of A-Z a-z 0-9 _ -."),
     "InvalidTask.NotFound": (404, "The task does not exist."),
+    "InvalidLayout.NotFound": (404, "The layout does not exist."),
+    "InvalidLayout.InUse": (400, "The layout is used by a running task."),
     "InvalidTask.Stopped": (400, "The task has stopped; its layout can only change while it runs."),
     "Task.AlreadyExists": (400, "Task already exists"),
     "StreamURL.InUse": (400, "The StreamURL is used by another running task."),
@@ -217,6 +227,7 @@ class AliyunEmulator(VendorEmulator):
     DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {  # (calls, window seconds) per AccessKeyId
         "GetMPUTaskStatus": (4000, 60.0),
         **{action: (20, 1.0) for action in ("StartMPUTask", "UpdateMPULayout", "UpdateMPUTask", "StopMPUTask")},
+        **{action: (10, 1.0) for action in LAYOUT_ACTIONS},  # the layout pages: 10 calls/s per user
     }
 
     def __init__(self, accounts: list[dict[str, Any]] | None = None, clock: Any = None) -> None:
@@ -231,9 +242,13 @@ class AliyunEmulator(VendorEmulator):
         self.released: dict[str, float] = {}  # StreamURL -> when its last task stopped
         self.nonces: dict[tuple[str, str], float] = {}
         self.new_task_status = 1
+        self.layouts = LayoutBook(ApiError)
         self.handlers: dict[str, Callable[[dict[str, str], str], dict[str, Any]]] = {
             "StartMPUTask": self._start, "GetMPUTaskStatus": self._status, "UpdateMPULayout": self._update,
             "UpdateMPUTask": self._update, "StopMPUTask": self._stop,
+            "CreateMPULayout": self.layouts.create, "ModifyMPULayout": self.layouts.modify,
+            "DescribeMPULayoutInfoList": self.layouts.describe,
+            "DeleteMPULayout": lambda params, app_id: self.layouts.delete(params, app_id, self._layout_in_use),
         }
 
     # -- protocol --------------------------------------------------------------------------------
@@ -269,15 +284,23 @@ class AliyunEmulator(VendorEmulator):
         return self._answer(request.params(), "Error", status or default_status, body, f"error:{code}")
 
     def state_snapshot(self) -> dict[str, Any]:
-        return {task_id: task.snapshot() for task_id, task in sorted(self.tasks.items())}
+        return {task_id: {**task.snapshot(), "mix": self.layouts.mix(task.layout["layoutIds"], task.layout["userPanes"])}
+                for task_id, task in sorted(self.tasks.items())}
 
     def reset_tasks(self) -> None:
         self.tasks.clear()
         self.released.clear()
         self.nonces.clear()
         self.new_task_status = 1
+        self.layouts = LayoutBook(ApiError)
+        self.handlers.update({
+            "CreateMPULayout": self.layouts.create, "ModifyMPULayout": self.layouts.modify,
+            "DescribeMPULayoutInfoList": self.layouts.describe,
+            "DeleteMPULayout": lambda params, app_id: self.layouts.delete(params, app_id, self._layout_in_use)})
 
     def drift(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if "layoutId" in body:
+            return self.layouts.drift(body)
         task = self.tasks.get(str(body.get("taskId")))
         if task is None:
             raise ValueError(f"no task {body.get('taskId')!r}")
@@ -313,6 +336,8 @@ class AliyunEmulator(VendorEmulator):
                 return EmulatorResponse.json(400, {"error": "status must be 0 or 1"})
             self.new_task_status = status
             return EmulatorResponse.json(200, {"newTaskStatus": status})
+        if name == "layouts" and request.method == "GET":
+            return EmulatorResponse.json(200, {"layouts": self.layouts.snapshot()})
         return None
 
     # -- authentication ------------------------------------------------------------------------------
@@ -375,6 +400,7 @@ class AliyunEmulator(VendorEmulator):
         if not TASK_ID.match(task_id):
             raise ApiError("InvalidTask.IDError")
         layout = parse_layout(params)
+        self.layouts.check_task_layouts(layout["layoutIds"], app_id)
         media_encode = _int(params, "MediaEncode", None, lambda v: v in MEDIA_ENCODES)
         profile = params.get("TaskProfile") or None
         if profile is not None and profile not in TASK_PROFILES:
@@ -403,6 +429,7 @@ class AliyunEmulator(VendorEmulator):
         if task.status not in LIVE:
             raise ApiError("InvalidTask.Stopped")
         layout = parse_layout(params)
+        self.layouts.check_task_layouts(layout["layoutIds"], app_id)
         if params.get("Action") == "UpdateMPUTask":
             task.media_encode = _int(params, "MediaEncode", task.media_encode, lambda v: v in MEDIA_ENCODES)
         task.layout = layout
@@ -416,6 +443,9 @@ class AliyunEmulator(VendorEmulator):
             self._finish(task, 3)
             task.history.append("StopMPUTask")
         return {}
+
+    def _layout_in_use(self, layout_id: int) -> bool:
+        return any(layout_id in t.layout["layoutIds"] for t in self.tasks.values() if t.status in LIVE)
 
     def _finish(self, task: MpuTask, status: int) -> None:
         """Stop a live task with `status`; its StreamURL becomes reusable 10 s later."""

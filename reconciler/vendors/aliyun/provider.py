@@ -9,8 +9,9 @@ MixTask -> StartMPUTask / GetMPUTaskStatus / UpdateMPULayout / StopMPUTask, sign
   sent twice without a GetMPUTaskStatus in between.
 - Aliyun cannot report a task's layout or output: observations carry the status only, and the
   planner compares the rest with the last applied spec.
-- The Layout becomes Aliyun's preset LayoutIds (one per participant count 1..min(panes, 9)) and
-  UserPanes (PaneId = position of the pane ordered top-left to bottom-right, by (y, x)).
+- A Layout is a documented preset id or a custom layout of its own (`Layout/<layout>@<provider>`:
+  Create/Modify/Describe/DeleteMPULayout, see `provider_layouts`); tasks send the LayoutIds and
+  UserPanes with the layout's own pane ids.
 - Every code of the document's table is mapped to an error class and a message saying what to do;
   `transient` follows the HTTP status (5xx and Throttling retry, 4xx and 200-with-Code do not).
 See docs/vendors/aliyun.md for the full mapping and the assumptions.
@@ -33,10 +34,12 @@ from reconciler.errors import (
     VendorRateLimited,
     VendorUnavailable,
 )
-from reconciler.providers.base import BaseProvider, Handles, SaveHandles, stable_suffix
+from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles, stable_suffix
 from reconciler.ratelimit import RateLimit
 from reconciler.records import Observation
 from reconciler.vendors.aliyun.descriptor import DESCRIPTOR
+from reconciler.vendors.aliyun.layouts import LAYOUT_KIND
+from reconciler.vendors.aliyun.provider_layouts import AliyunLayouts
 from reconciler.vendors.aliyun.signing import (
     SIGNATURE_METHOD,
     SIGNATURE_VERSION,
@@ -46,11 +49,9 @@ from reconciler.vendors.aliyun.signing import (
 
 API_VERSION = "2018-01-11"
 KIND = "MixTask"
+KINDS = (KIND, LAYOUT_KIND)
 MAX_TASK_ID = 64
-PRESET_LAYOUTS = {1: 1, 2: 2, 3: 5, 4: 6, 5: 7, 6: 8, 7: 9, 8: 10, 9: 11}  # participants -> preset LayoutId
-CROP_MODES = {"stretch": 0, "crop": 1, "fit": 2}
 MEDIA_ENCODES = {"audio-only": 0, "360p": 1, "540p": 10, "720p": 20, "720p-portrait": 22, "1080p": 30}
-SOURCE_TYPES = {"camera": "camera", "screen": "shareScreen"}
 STATUS_MEANINGS = {
     0: "waiting for the channel to start", 1: "running", 2: "stopped", 3: "stopped by the user",
     4: "the channel ended", 5: "CDN network problem, the live stream stopped",
@@ -101,10 +102,13 @@ ADVICE: dict[str, str] = {
     "InvalidTask.IDError": "TaskIds are 1-64 characters of A-Z a-z 0-9 _ -: check spec.taskId",
     "InvalidTask.Stopped": "the task stopped before its layout could change; plan again to start it anew",
     "Task.AlreadyExists": "the TaskId is taken; change spec.taskId",
+    "InvalidLayout.NotFound": "the custom layout is gone at Aliyun; plan and apply again to create it",
+    "InvalidLayout.InUse": "a running task still uses this layout; stop it or move it to another layout first",
     "StreamURL.InUse": "another task pushes to this output.streamUrl; stop it or choose another URL",
     "StreamURL.RecentlyStopped": "a task pushed to this URL less than 10 s ago; retried after a pause",
 }
-CONFLICTS = {"Task.AlreadyExists", "InvalidTask.Stopped", "StreamURL.InUse", "StreamURL.RecentlyStopped"}
+CONFLICTS = {"Task.AlreadyExists", "InvalidLayout.InUse", "InvalidTask.Stopped", "StreamURL.InUse",
+             "StreamURL.RecentlyStopped"}
 
 
 def vendor_error(code: str, message: str, status: int, *, provider: str, action: str,
@@ -115,7 +119,7 @@ def vendor_error(code: str, message: str, status: int, *, provider: str, action:
     kwargs: dict[str, Any] = {"request_id": request_id, "http_status": status, "action": action}
     if code.startswith("Throttling"):
         return VendorRateLimited("aliyun", code, text, **kwargs)
-    if code == "InvalidTask.NotFound":
+    if code in ("InvalidTask.NotFound", "InvalidLayout.NotFound"):
         return VendorNotFound("aliyun", code, text, **kwargs)
     if code in CONFLICTS:
         return VendorConflict("aliyun", code, text, transient=code == "StreamURL.RecentlyStopped", **kwargs)
@@ -126,27 +130,11 @@ def vendor_error(code: str, message: str, status: int, *, provider: str, action:
     return VendorError("aliyun", code, text, transient=False, **kwargs)
 
 
-def layout_params(layout: Mapping[str, Any]) -> dict[str, str]:
-    """A normalised Layout as LayoutIds.N, UserPanes.N.*, CropMode and BackgroundColor."""
-    panes = list(layout["panes"])
-    params = {f"LayoutIds.{n}": str(PRESET_LAYOUTS[n]) for n in range(1, min(len(panes), 9) + 1)}
-    ordered = sorted(panes, key=lambda p: (p["y"], p["x"]))  # top-left to bottom-right; stable on ties
-    n = 0
-    for pane_id, pane in enumerate(ordered):
-        if pane.get("user"):
-            n += 1
-            params[f"UserPanes.{n}.PaneId"] = str(pane_id)
-            params[f"UserPanes.{n}.UserId"] = str(pane["user"])
-            params[f"UserPanes.{n}.SourceType"] = SOURCE_TYPES[pane.get("source") or "camera"]
-    params["CropMode"] = str(CROP_MODES[panes[0].get("fit") or "crop"])  # one fit for all (rules.py)
-    params["BackgroundColor"] = str(int(str(layout["canvas"].get("background", "#000000")).lstrip("#"), 16))
-    return params
-
-
-def start_params(spec: Mapping[str, Any]) -> dict[str, str]:
-    """StartMPUTask's own parameters for a MixTask spec (as `MixTaskSpec.to_desired` makes it)."""
+def start_params(spec: Mapping[str, Any], layout: Mapping[str, str]) -> dict[str, str]:
+    """StartMPUTask's own parameters for a MixTask spec (as `MixTaskSpec.to_desired` makes it), with the
+    layout parameters `AliyunLayouts.task_params` resolved."""
     output = spec["output"]
-    params = {"ChannelId": str(spec["channel"]), **layout_params(spec["layout"]),
+    params = {"ChannelId": str(spec["channel"]), **layout,
               "MediaEncode": str(MEDIA_ENCODES[output.get("encoding", "720p")]), "StreamURL": str(output["streamUrl"])}
     if output.get("taskProfile"):
         params["TaskProfile"] = str(output["taskProfile"])
@@ -155,11 +143,17 @@ def start_params(spec: Mapping[str, Any]) -> dict[str, str]:
 
 class AliyunProvider(BaseProvider):
     vendor: ClassVar[str] = "aliyun"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "write"
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "write", "layout"
     MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        super().__init__(ctx)
+        self.layouts = AliyunLayouts(ctx.spec.app_id, self._call)
 
     def new_handles(self, kind: str, name: str, spec: Mapping[str, Any], generation: int) -> dict[str, str]:
         self._check_kind(kind, "start")
+        if kind == LAYOUT_KIND:
+            return {}  # the LayoutId is Aliyun's answer; the Name derived from the manifest finds it again
         explicit = spec.get("taskId")
         if explicit:
             if generation <= 1:
@@ -171,6 +165,8 @@ class AliyunProvider(BaseProvider):
 
     async def observe(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> Observation:
         self._check_kind(kind, "observe")
+        if kind == LAYOUT_KIND:
+            return await self.with_retry(lambda: self.layouts.observe(handles, spec), "DescribeMPULayoutInfoList")
         task_id = handles.get("TaskId")
         if not task_id:
             return Observation("absent", "no TaskId recorded")
@@ -178,9 +174,12 @@ class AliyunProvider(BaseProvider):
 
     async def start(self, kind: str, handles: Handles, spec: Mapping[str, Any], save: SaveHandles) -> dict[str, str]:
         self._check_kind(kind, "start")
+        if kind == LAYOUT_KIND:
+            return await self.with_retry(lambda: self.layouts.create(spec), "CreateMPULayout")
         task_id = handles["TaskId"]
         save(dict(handles))  # the TaskId is known before the task exists
-        params = {"AppId": self.ctx.app_id, "TaskId": task_id, **start_params(spec)}
+        layout = await self.layouts.task_params(spec)
+        params = {"AppId": self.ctx.app_id, "TaskId": task_id, **start_params(spec, layout)}
         sent = False
 
         async def attempt() -> None:
@@ -203,16 +202,25 @@ class AliyunProvider(BaseProvider):
     async def update(self, kind: str, handles: Handles, spec: Mapping[str, Any],
                      groups: tuple[str, ...]) -> dict[str, str]:
         self._check_kind(kind, "update")
-        other = sorted(set(groups) - {"layout"})
+        other = sorted(set(groups) - {"layout", "layouts"})
         if other:
             raise self.unsupported(f"in-place update of {', '.join(other)}", kind)
+        if kind == LAYOUT_KIND:
+            await self.with_retry(lambda: self.layouts.modify(handles, spec), "ModifyMPULayout")
+            return dict(handles)
         task_id = handles["TaskId"]
-        params = {"AppId": self.ctx.app_id, "TaskId": task_id, **layout_params(spec["layout"])}
+        params = {"AppId": self.ctx.app_id, "TaskId": task_id, **await self.layouts.task_params(spec)}
         await self.with_retry(lambda: self._call("UpdateMPULayout", params, "write"), f"UpdateMPULayout {task_id}")
         return dict(handles)
 
     async def stop(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
         self._check_kind(kind, "stop")
+        if kind == LAYOUT_KIND:
+            try:
+                await self.with_retry(lambda: self.layouts.delete(handles), "DeleteMPULayout")
+            except VendorNotFound:
+                return  # already gone
+            return
         task_id = handles.get("TaskId")
         if not task_id:
             return
@@ -283,7 +291,7 @@ class AliyunProvider(BaseProvider):
         return body
 
     def _check_kind(self, kind: str, operation: str) -> None:
-        if kind != KIND:
+        if kind not in KINDS:
             raise self.unsupported(operation, kind)
 
 

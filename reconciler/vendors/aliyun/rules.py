@@ -9,6 +9,7 @@ from typing import cast
 from reconciler.model.manifest import ManifestSet, Resource
 from reconciler.model.mixtask import MixTaskSpec
 from reconciler.model.registry import Violation, register_rule
+from reconciler.vendors.aliyun import layouts  # noqa: F401  (registers the layout rules, deriver and rendition)
 
 MAX_USER_PANES = 15  # UserPanes.N: N in 1..15
 CHANNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -215,7 +215,7 @@ def test_start_parameter_rules(vendors: EmulatorCluster, extra: dict[str, str], 
 
 def test_fifteen_panes_are_accepted_and_layout_ids_are_required(vendors: EmulatorCluster) -> None:
     panes = {f"UserPanes.{n}.{f}": v for n in range(1, 16) for f, v in (("PaneId", str(n - 1)), ("UserId", f"u{n}"))}
-    params = {**start_params(), **panes, **{f"LayoutIds.{n}": "1" for n in range(1, 16)}}
+    params = {**start_params(), **panes, "LayoutIds.1": "1"}
     assert call(vendors, "StartMPUTask", params).status_code == 200
     assert len(control(vendors, "aliyun", "state")["tasks"]["t1"]["userPanes"]) == 15
     without = {k: v for k, v in start_params("t2", "rtmp://push.example.com/live/b").items() if not k.startswith("LayoutIds")}
