@@ -33,7 +33,7 @@ def test_plan_without_a_state_plans_against_an_empty_one_and_creates_nothing(
         assert result.code == 0, result.err
         where = nested if args else tmp_path / ".reconciler" / "state.db"
         assert f"note: no state at {where}: using an empty state, and creating nothing." in result.err
-        assert "Plan: 2 to start" in result.out
+        assert "+ MixTask/townhall-live  start" in result.out
     assert not (tmp_path / ".reconciler").exists() and not (tmp_path / "deep").exists()
     for command in (("state", "list"), ("state", "show", "MixTask/townhall-live")):
         reconciler(capsys, *command, "--state", f"sqlite:///{nested}")
@@ -143,8 +143,8 @@ def test_demo_keeps_its_own_state(tmp_path: Path) -> None:
     assert f"demo state: {tmp_path}/.reconciler/demo-state.db" in done.stdout
     assert "No changes." in done.stdout
     assert not (tmp_path / "team.db").exists() and not (tmp_path / ".reconciler" / "state.db").exists()
-    assert set(open_state(tmp_path / ".reconciler" / "demo-state.db").records()) == {
-        "MixTask/standup-grid", "MixTask/townhall-live"}
+    assert {"MixTask/standup-grid", "MixTask/townhall-live"} <= set(
+        open_state(tmp_path / ".reconciler" / "demo-state.db").records())
 
 
 def test_a_new_state_is_announced_on_every_backend(vendors: EmulatorCluster, example: Path, store_url: str,
