@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.safe_text import one_line, printable
+
 
 class ReconcilerError(Exception):
     """Base of every error the CLI reports (exit code 1)."""
@@ -41,12 +43,12 @@ class ManifestError:
     field: str = ""  # dotted field path, e.g. "spec.panes[2].width"
 
     def __str__(self) -> str:
-        parts = [f"{self.file}:{self.line}:{self.column}:"]
+        parts = [f"{one_line(self.file)}:{self.line}:{self.column}:"]
         if self.resource:
-            parts.append(f"{self.resource}:")
+            parts.append(f"{one_line(self.resource)}:")
         if self.field:
-            parts.append(f"{self.field}:")
-        parts.append(self.message)
+            parts.append(f"{one_line(self.field)}:")
+        parts.append(printable(self.message))  # names and values from a manifest are printed escaped
         return " ".join(parts)
 
 
@@ -105,6 +107,9 @@ class VendorError(ReconcilerError):
         transient: bool | None = None,
         action: str = "",
     ) -> None:
+        from reconciler.secrets import REDACTOR  # here: the secrets module imports this one
+
+        message = REDACTOR(message)  # a vendor may echo a credential; exception text never carries it
         self.vendor = vendor
         self.code = code
         self.message = message

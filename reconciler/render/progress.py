@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import IO
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from reconciler.apply.executor import ApplyResult, ChangeResult
 from reconciler.plan.types import Change, Plan
-from reconciler.render.text import console
+from reconciler.render.text import console, escape
 from reconciler.secrets import REDACTOR
 
 

@@ -11,13 +11,15 @@ DESCRIPTOR = VendorDescriptor(
     credentials=(Credential("accessKeyId", "ALIYUN_ACCESS_KEY_ID"),
                  Credential("accessKeySecret", "ALIYUN_ACCESS_KEY_SECRET")),
     default_endpoint="https://rtc.aliyuncs.com",
-    official_hosts=("rtc.aliyuncs.com", ".aliyuncs.com"),
+    official_hosts=("rtc.aliyuncs.com",),  # the API document's Endpoint (seed 002)
     kinds=frozenset({"MixTask", "Layout"}),  # Layout: a custom layout derived from the MixTasks (layouts.py)
     rate_limits={  # per AccessKeyId
         "status": DocumentedLimit(RateLimit.per_minute(4000), "GetMPUTaskStatus: 4,000 calls/minute (Alibaba "
                                                               "Cloud API reference of GetMPUTaskStatus)"),
-        "write": DocumentedLimit(RateLimit(20), "every other MPU call: 20 calls/s (docs/vendors/aliyun.md; the "
-                                                "seed document gives no number)"),
+        "start": DocumentedLimit(RateLimit(500), "StartMPUTask: 500 calls/s (MPU API reference, StartMPUTask "
+                                                 "page, help.aliyun.com document_detail/93183)"),
+        "write": DocumentedLimit(RateLimit(20), "UpdateMPULayout, StopMPUTask: 20 calls/s, an assumption (no "
+                                                "page read gives a figure; docs/vendors/aliyun.md)"),
         "layout": DocumentedLimit(RateLimit(10), "CreateMPULayout, ModifyMPULayout, DescribeMPULayoutInfoList, "
                                                  "DeleteMPULayout: 10 calls/s each per user (their API reference "
                                                  "pages, document_detail 162192, 194544, 193861, 162190)"),
