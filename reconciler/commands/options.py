@@ -95,12 +95,13 @@ def open_store(state_url: str, *, read_only: bool = False,
         else:
             click.echo(f"note: {message}", err=True)
 
-    store = open_state(state_url, create=not read_only, on_create=created)
-    if getattr(store, "created", False):  # PostgreSQL: the schema is made when the store is opened
-        created(store)
-    if read_only and getattr(store, "missing", False):
+    def missing(store: StateStore) -> None:
         click.echo(f"note: no state at {state_location(store)}: using an empty state, and creating nothing. If "
                    "your state lives elsewhere, pass its URL with --state or RECONCILER_STATE", err=True)
+
+    store = open_state(state_url, create=not read_only, on_create=created, on_missing=missing if read_only else None)
+    if getattr(store, "created", False):  # PostgreSQL: the schema is made when the store is opened
+        created(store)
     return store
 
 

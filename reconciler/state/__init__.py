@@ -25,15 +25,18 @@ def check_state_url(url: str) -> None:
 
 
 def open_state(url: str | Path = DEFAULT_STATE_URL, *, create: bool = True,
-               on_create: Callable[[SqliteState], None] | None = None) -> StateStore:
+               on_create: Callable[[SqliteState], None] | None = None,
+               on_missing: Callable[[SqliteState], None] | None = None) -> StateStore:
     """Open the state at `url`. A SQLite file is created by the first write, which calls `on_create`;
-    with `create=False` (read-only commands) nothing is ever created."""
+    with `create=False` (read-only commands) nothing is ever created. `on_missing` is called at the
+    first read of a SQLite state that does not exist."""
     if isinstance(url, Path):
-        return SqliteState(url, create=create, on_create=on_create)
+        return SqliteState(url, create=create, on_create=on_create, on_missing=on_missing)
     if url.startswith("sqlite:///"):
-        return SqliteState(Path(url.removeprefix("sqlite:///")), create=create, on_create=on_create)
+        return SqliteState(Path(url.removeprefix("sqlite:///")), create=create, on_create=on_create,
+                           on_missing=on_missing)
     if "://" not in url:
-        return SqliteState(Path(url), create=create, on_create=on_create)
+        return SqliteState(Path(url), create=create, on_create=on_create, on_missing=on_missing)
     if url.startswith(("postgresql://", "postgres://")):
         from reconciler.state.postgres import PostgresState
 

@@ -48,13 +48,15 @@ class SqliteState:
     commands) nothing is ever created: writes, if any, stay in memory."""
 
     def __init__(self, path: Path | str, *, create: bool = True,
-                 on_create: Callable[[SqliteState], None] | None = None) -> None:
+                 on_create: Callable[[SqliteState], None] | None = None,
+                 on_missing: Callable[[SqliteState], None] | None = None) -> None:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.missing = not self.path.exists()  # no file (yet): an empty state in memory
         self.created = False  # a write of this process created the file
         self._create = create
         self._on_create = on_create
+        self._on_missing = on_missing  # told once, at the first read of a state that does not exist
         if not self.missing and self.path.is_file() and self.path.stat().st_size == 0:
             raise StateError(
                 f"the state file {self.path.resolve()} is empty (0 bytes), so it holds no state database: it was "
@@ -105,15 +107,23 @@ class SqliteState:
                 leftover.unlink(missing_ok=True)
 
     # -- reading -------------------------------------------------------------------------------
+    def _read(self) -> None:
+        if self.missing and self._on_missing is not None:
+            on_missing, self._on_missing = self._on_missing, None
+            on_missing(self)
+
     def serial(self) -> int:
+        self._read()
         row = self._db.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
         return int(row[0])
 
     def records(self) -> dict[str, ResourceRecord]:
+        self._read()
         rows = self._db.execute(f"SELECT {COLUMNS} FROM resources ORDER BY address").fetchall()
         return {row[0]: record_from_row(row) for row in rows}
 
     def get(self, address: str) -> ResourceRecord | None:
+        self._read()
         row = self._db.execute(f"SELECT {COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
         return record_from_row(row) if row else None
 
@@ -236,6 +246,7 @@ class SqliteState:
         self._db.execute("DELETE FROM lock WHERE pid=? AND host=?", (info.pid, info.host))
 
     def lock_holder(self) -> LockInfo | None:
+        self._read()
         row = self._db.execute("SELECT pid, host, since, purpose FROM lock WHERE id=1").fetchone()
         return LockInfo(int(row[0]), row[1], row[2], row[3]) if row else None
 
