@@ -4,6 +4,7 @@ Exit codes are decided here and nowhere else:
     0  success; for `plan --detailed-exitcode`: no changes
     1  any error: invalid manifests, vendor errors, lock held, usage errors, a failed change
     2  `plan --detailed-exitcode`: changes are present; `compare`: the plans differ
+  130  interrupted (Ctrl-C / SIGINT)
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 import click
 
 from reconciler import __version__, httplog
-from reconciler.errors import ManifestErrors, ReconcilerError
+from reconciler.errors import Interrupted, ManifestErrors, ReconcilerError
 from reconciler.safe_text import printable
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # name -> (module, attribute, one-line help). A command's module is imported only when that command
 # runs or prints its own help: `--help` and `validate` run in pre-commit hooks and must not pay for
@@ -103,10 +104,16 @@ def main(argv: list[str] | None = None) -> Any:
             _error(str(error))
         _error(f"error: {len(exc.errors)} problem(s) in the manifests; nothing was sent to any vendor")
         sys.exit(EXIT_ERROR)
+    except Interrupted as exc:
+        _error(f"interrupted: {exc}")
+        sys.exit(EXIT_INTERRUPTED)
     except ReconcilerError as exc:
         _error(f"error: {exc}")
         sys.exit(EXIT_ERROR)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            _error("interrupted (Ctrl-C)")
+            sys.exit(EXIT_INTERRUPTED)
         _error("aborted")
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:

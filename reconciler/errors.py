@@ -8,6 +8,7 @@
     ├── StateError                      the state store is unusable
     │   └── LockHeldError               another apply holds the lock (names pid, host, since)
     ├── PlanError                       a saved plan cannot be applied (stale, corrupt)
+    ├── Interrupted                     Ctrl-C stopped an apply (exit code 130, not 1)
     └── VendorError                     a vendor answered with an error (vendor, code, message, request_id)
         ├── VendorAuthError             credentials or signature rejected: permanent
         ├── VendorNotFound              the task/resource does not exist at the vendor
@@ -84,6 +85,10 @@ class LockHeldError(StateError):
 
 class PlanError(ReconcilerError):
     """A saved plan cannot be used."""
+
+
+class Interrupted(ReconcilerError):
+    """The operator interrupted the command (SIGINT); what was and was not done is already printed."""
 
 
 class VendorError(ReconcilerError):

@@ -4,6 +4,10 @@ Changes to different resources run concurrently (bounded by `concurrency`), exce
 waits for the changes named in its `wait_for` (and is not attempted when one of them failed);
 how fast calls reach one vendor credential is decided by the providers' token buckets, seeded from
 the vendor's documented limits, so a large apply is paced rather than throttled.
+
+The caller follows the apply as it goes (`on_start`, `on_result`) and can ask it to stop
+(`should_stop`): no new change starts, the ones in flight finish and record their outcome, and the
+rest are reported as not started.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ class ChangeResult:
 @dataclass
 class ApplyResult:
     results: list[ChangeResult] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)  # addresses left alone because a stop was asked
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.not_started)
 
     @property
     def failed(self) -> list[ChangeResult]:
@@ -53,6 +62,8 @@ async def execute_plan(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ApplyEvents = lambda _r: None,
+    on_start: Callable[[Change], None] = lambda _c: None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
     result = ApplyResult()
     gate = asyncio.Semaphore(concurrency)
@@ -67,11 +78,18 @@ async def execute_plan(
                     await done[address].wait()
                     if address not in succeeded:
                         failed.append(address)
+            if should_stop():
+                result.not_started.append(change.address)
+                return
             if failed:
                 outcome = ChangeResult(change.address, change.display_action, False,
                                        f"not attempted: {', '.join(failed)} did not succeed first")
             else:
                 async with gate:
+                    if should_stop():
+                        result.not_started.append(change.address)
+                        return
+                    on_start(change)
                     try:
                         handles = await _execute(change, store, providers)
                         outcome = ChangeResult(change.address, change.display_action, True, "done", handles)
@@ -85,6 +103,7 @@ async def execute_plan(
 
     await asyncio.gather(*(run(c) for c in plan.pending()))
     result.results.sort(key=lambda r: r.address)
+    result.not_started.sort()
     return result
 
 
