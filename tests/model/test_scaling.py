@@ -71,7 +71,7 @@ def _lines_run_by_rules(manifests: ManifestSet) -> int:
     fresh = ManifestSet(dict(manifests.resources), manifests.fingerprint, manifests.files)
     sys.settrace(tracer)
     try:
-        assert _check_rules(fresh) == []
+        assert _check_rules(fresh, {}) == []
     finally:
         sys.settrace(None)
     return count
@@ -90,5 +90,5 @@ def test_duplicate_stream_urls_and_stream_rules_are_still_found_through_the_inde
     third = manifests.resources[("MixTask", "room-00002")]
     object.__setattr__(third.spec.output, "stream_url", first.spec.output.stream_url)  # type: ignore[attr-defined]
     fresh = ManifestSet(dict(manifests.resources), manifests.fingerprint, manifests.files)
-    messages = [e.message for e in _check_rules(fresh)]
+    messages = [e.message for e in _check_rules(fresh, {})]
     assert len(messages) == 1 and "stream URL already used by MixTask/room-00000" in messages[0]

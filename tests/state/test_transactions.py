@@ -61,7 +61,9 @@ def test_an_aliyun_start_costs_two_transactions_intent_and_outcome(vendors: Emul
 
 
 def test_sqlite_commits_reach_the_wal_without_an_fsync_each(tmp_path: Path) -> None:
-    SqliteState(tmp_path / "state.db").close()
+    first = SqliteState(tmp_path / "state.db")
+    first.next_sequence("scope", 1)  # the first write creates the file
+    first.close()
     store = SqliteState(tmp_path / "state.db")
     mode = store._db.execute("PRAGMA journal_mode").fetchone()[0]
     synchronous = store._db.execute("PRAGMA synchronous").fetchone()[0]
