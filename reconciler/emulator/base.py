@@ -8,16 +8,25 @@ never interprets vendor semantics; it only routes, counts and injects faults.
 Control API (every vendor server, under the reserved prefix `/_emulator/`):
     GET  /_emulator/state      every task held: id, status, last accepted parameters
     GET  /_emulator/requests   counts per action and outcome, throttled count, requests in flight
-                               (received, not yet answered), recent request log
+                               (received, not yet answered; held calls included), calls held, recent log
     GET  /_emulator/faults     the fault rules in force; DELETE clears them
-    POST /_emulator/faults     {"action": "StartMPUTask"|"*", "type": "error"|"latency"|"timeout"|"lost-response",
+    POST /_emulator/faults     {"action": "StartMPUTask"|"*",
+                                "type": "error"|"latency"|"timeout"|"lost-response"|"hold",
                                 "code": vendor code, "status": http status, "message": text,
                                 "count": next N matching requests, "ratio": share of requests (0-1),
                                 "latencyMs": extra delay, "seconds": how long a timeout hangs}
+                               "hold" keeps each matching call in flight, unanswered, until a release lets
+                               it through; then it is served normally. Tests use it instead of a latency
+                               that must outlast a race. A reset drops held calls unserved (nothing leaks
+                               into the next test), and so does HOLD_SAFETY_SECONDS, only so that a broken
+                               test cannot hang a run forever; no passing test relies on that bound.
+    POST /_emulator/release    {"action": name (default: any), "count": n (default: all)} lets the oldest
+                               matching held calls through; answers {"released": how many}
     POST /_emulator/drift      vendor-specific: change a task behind the reconciler's back
     POST /_emulator/clock      {"advance": seconds} moves the emulator's clock forward
     POST /_emulator/limits     {"action": name, "perSecond": n} overrides a rate limit; {"reset": true}
-    POST /_emulator/reset      forget tasks, counts, faults, limit overrides and clock offset
+    POST /_emulator/reset      forget tasks, counts, faults, limit overrides and clock offset; release
+                               every held call by dropping its connection
     other /_emulator/<name>    handed to the vendor's `control_extra`
 """
 
@@ -29,13 +38,15 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 CONTROL_PREFIX = "/_emulator/"
+HOLD_SAFETY_SECONDS = 300.0  # a safety net against a test that forgets to release; never waited out on purpose
+FAULT_TYPES = ("error", "latency", "timeout", "lost-response", "hold")
 
 
 class Clock:
@@ -110,7 +121,7 @@ class FaultRule:
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> "FaultRule":
         kind = data.get("type", "error")
-        if kind not in ("error", "latency", "timeout", "lost-response"):
+        if kind not in FAULT_TYPES:
             raise ValueError(f"unknown fault type {kind!r}")
         return FaultRule(
             action=str(data.get("action", "*")),
@@ -127,6 +138,15 @@ class FaultRule:
     def as_json(self) -> dict[str, Any]:
         return {"action": self.action, "type": self.type, "code": self.code, "status": self.status,
                 "count": self.count, "ratio": self.ratio, "latencyMs": self.latency_ms, "seconds": self.seconds}
+
+
+@dataclass
+class HeldCall:
+    """A call a "hold" fault keeps unanswered until `released` is set; `served` says how it goes on."""
+
+    action: str
+    released: threading.Event = field(default_factory=threading.Event)
+    served: bool = False
 
 
 class RateWindow:
@@ -173,6 +193,7 @@ class VendorEmulator(ABC):
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.throttled = 0
         self.in_flight: dict[str, int] = defaultdict(int)  # requests received and not yet answered
+        self.held: list[HeldCall] = []  # oldest first
         self.log: deque[dict[str, Any]] = deque(maxlen=500)
         self._random = random.Random(0)
 
@@ -237,6 +258,8 @@ class VendorEmulator(ABC):
         fault = self._take_fault(action)
         lost = False
         if fault is not None:
+            if fault.type == "hold" and not self._hold(action):
+                raise DropConnection()
             if fault.latency_ms:
                 time.sleep(fault.latency_ms / 1000)
             if fault.type == "error":
@@ -254,6 +277,28 @@ class VendorEmulator(ABC):
         if lost:
             raise DropConnection()
         return response
+
+    def _hold(self, action: str) -> bool:
+        """Wait for a release; True = serve the call, False = drop it (reset, or the safety bound)."""
+        call = HeldCall(action)
+        with self.lock:
+            self.held.append(call)
+        call.released.wait(HOLD_SAFETY_SECONDS)
+        with self.lock:
+            if call in self.held:
+                self.held.remove(call)
+            return call.served
+
+    def release(self, action: str | None = None, count: int | None = None, serve: bool = True) -> int:
+        """Let the oldest held calls of `action` (any, if None) go on, at most `count` (all, if None):
+        served normally, or dropped unanswered when `serve` is False."""
+        with self.lock:
+            chosen = [c for c in self.held if action in (None, c.action)][:count]
+            for call in chosen:
+                self.held.remove(call)
+                call.served = serve
+                call.released.set()
+        return len(chosen)
 
     def _account(self, action: str, request: EmulatorRequest, response: EmulatorResponse) -> None:
         with self.lock:
@@ -300,6 +345,7 @@ class VendorEmulator(ABC):
                     "actions": {a: dict(c) for a, c in self.counts.items()},
                     "throttled": self.throttled,
                     "inFlight": {a: n for a, n in self.in_flight.items() if n},
+                    "held": dict(Counter(c.action for c in self.held)),
                     "log": list(self.log),
                 })
             if name == "faults":
@@ -329,7 +375,15 @@ class VendorEmulator(ABC):
                 self.rates.clear()
                 return EmulatorResponse.json(200, {"limits": {k: {"calls": v[0], "window": v[1]}
                                                               for k, v in self.limits.items()}})
+            if name == "release" and request.method == "POST":
+                count = body.get("count")
+                if count is not None and (not isinstance(count, int) or count < 0):
+                    return EmulatorResponse.json(400, {"error": "count must be a non-negative integer"})
+                action = body.get("action")
+                return EmulatorResponse.json(200, {"released": self.release(
+                    None if action in (None, "*") else str(action), count)})
             if name == "reset" and request.method == "POST":
+                self.release(serve=False)
                 self.reset_tasks()
                 self.faults.clear()
                 self.counts.clear()
