@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,18 +73,29 @@ def kill_apply_during(cluster: EmulatorCluster, vendor: str, action: str, exampl
                       cwd: Path) -> None:
     """Run `reconciler apply` in a child process and kill -9 it while the vendor holds its `action` call.
 
-    The vendor is slowed by an injected latency fault first, so the call is in flight when the kill lands;
-    the caller removes the fault when it wants the vendor fast again.
+    The emulator holds the call (a "hold" fault) until the child is dead, then lets the vendor finish it:
+    when this returns, the vendor has served the call the killed run never saw answered.
     """
-    control(cluster, vendor, "faults", {"action": action, "type": "latency", "latencyMs": 1500})
+    control(cluster, vendor, "faults", {"action": action, "type": "hold", "count": 1})
     child = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(example), "--auto-approve",
                               "--target", target], env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=cwd,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while not control(cluster, vendor, "requests")["inFlight"].get(action):
-        if time.monotonic() > deadline or child.poll() is not None:
-            child.kill()
-            pytest.fail("the apply never reached the vendor")
-        time.sleep(0.02)
+    wait_for_requests(cluster, vendor, lambda requests: bool(requests["held"].get(action)),
+                      child, "the apply never reached the vendor")
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
+    assert control(cluster, vendor, "release", {"action": action}) == {"released": 1}
+    wait_for_requests(cluster, vendor, lambda requests: not requests["inFlight"].get(action), None,
+                      f"the vendor never finished the {action} it held")
+
+
+def wait_for_requests(cluster: EmulatorCluster, vendor: str, done: Callable[[dict], bool],
+                      child: subprocess.Popen[bytes] | None, failure: str) -> None:
+    """Poll the emulator's request counters until `done` holds (the deadline only bounds a broken run)."""
+    deadline = time.monotonic() + 60
+    while not done(control(cluster, vendor, "requests")):
+        if time.monotonic() > deadline or (child is not None and child.poll() is not None):
+            if child is not None:
+                child.kill()
+            pytest.fail(failure)
+        time.sleep(0.02)

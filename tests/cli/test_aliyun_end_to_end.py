@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import httpx
@@ -224,10 +223,7 @@ def test_crash_between_intent_and_outcome_is_recovered_without_a_second_start(
     kill_apply_during(vendors, "aliyun", "StartMPUTask", example, "MixTask/townhall-live", tmp_path)
     record = open_state(tmp_path / ".reconciler" / "state.db").get("MixTask/townhall-live")
     assert record is not None and record.intent is not None and record.intent.operation == "create"
-    deadline = time.monotonic() + 10
-    while not running_ids(vendors) and time.monotonic() < deadline:  # the vendor finishes the start anyway
-        time.sleep(0.05)
-    assert len(running_ids(vendors)) == 1
+    assert len(running_ids(vendors)) == 1  # the vendor finished the start anyway
     httpx.delete(f"{vendors.endpoints['aliyun']}/_emulator/faults", timeout=5).raise_for_status()
 
     # the killed run could not release its lock; a dead process of this machine does not block the next run

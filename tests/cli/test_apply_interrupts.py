@@ -1,7 +1,8 @@
 """Apply as an operator watches it: changes printed as they finish, retries visible, and Ctrl-C.
 
 Real SIGINTs go to a real child process; when to send them is decided by what the emulator reports
-in flight and by the lines the child prints, never by sleeping.
+in flight and by the lines the child prints, never by sleeping. A slow vendor call is a call the emulator
+holds until the test releases it, so no race depends on how fast the machine is.
 """
 
 from __future__ import annotations
@@ -70,14 +71,28 @@ def in_flight(cluster: EmulatorCluster, action: str) -> int:
     return int(control(cluster, "aliyun", "requests")["inFlight"].get(action, 0))
 
 
-def wait_in_flight(cluster: EmulatorCluster, action: str, count: int, child: Child | None = None) -> None:
-    """Poll the emulator's own counter until `count` `action` calls are being served."""
-    deadline = time.monotonic() + 60
-    while in_flight(cluster, action) != count:
+def held(cluster: EmulatorCluster, action: str) -> int:
+    return int(control(cluster, "aliyun", "requests")["held"].get(action, 0))
+
+
+def wait_in_flight(cluster: EmulatorCluster, action: str, count: int, child: Child | None = None,
+                   counter: str = "inFlight") -> None:
+    """Poll the emulator's own counter (`inFlight`, or `held`) until it shows `count` `action` calls."""
+    deadline = time.monotonic() + 60  # a bound for a broken run only
+    while int(control(cluster, "aliyun", "requests")[counter].get(action, 0)) != count:
         if child is not None and child.process.poll() is not None:
             pytest.fail(f"the apply ended first: {child.finish()}")
-        assert time.monotonic() < deadline, f"{action} in flight never reached {count}"
+        assert time.monotonic() < deadline, f"{action} {counter} never reached {count}"
         time.sleep(0.02)
+
+
+def hold_starts(cluster: EmulatorCluster) -> None:
+    """The next StartMPUTask is held in flight until `release_starts`."""
+    control(cluster, "aliyun", "faults", {"action": "StartMPUTask", "type": "hold", "count": 1})
+
+
+def release_starts(cluster: EmulatorCluster) -> None:
+    assert control(cluster, "aliyun", "release", {"action": "StartMPUTask"}) == {"released": 1}
 
 
 def running(cluster: EmulatorCluster) -> set[str]:
@@ -90,23 +105,27 @@ def example(tmp_path: Path) -> Path:
 
 
 def test_each_change_is_printed_when_it_finishes(vendors: EmulatorCluster, example: Path, tmp_path: Path) -> None:
-    control(vendors, "aliyun", "faults", {"action": "StartMPUTask", "type": "latency", "latencyMs": 4000,
-                                          "count": 1})
+    hold_starts(vendors)
     child = Child("apply", str(example), "--auto-approve", cwd=tmp_path)
-    wait_in_flight(vendors, "StartMPUTask", 1, child)  # the slow one holds the emulator ...
-    child.wait_for_line(" ok MixTask/")  # ... while the fast one is already reported
+    wait_in_flight(vendors, "StartMPUTask", 1, child, "held")  # the held one waits at the emulator ...
+    child.wait_for_line(" ok MixTask/")  # ... while the other one is already reported
     # one start answered and printed, the other still being served by the emulator
     assert actions(vendors, "aliyun")["StartMPUTask"] == 1 and in_flight(vendors, "StartMPUTask") == 1
+    release_starts(vendors)
     code, out, _ = child.finish()
     assert code == 0 and "Apply: 4 succeeded, 0 failed" in out  # two custom layouts, two tasks
 
 
 def test_first_ctrl_c_lets_the_call_in_flight_finish_and_starts_nothing_new(
         vendors: EmulatorCluster, example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    control(vendors, "aliyun", "faults", {"action": "StartMPUTask", "type": "latency", "latencyMs": 1500})
+    hold_starts(vendors)
     child = Child("apply", str(example), "--auto-approve", "--concurrency", "1", cwd=tmp_path)
-    wait_in_flight(vendors, "StartMPUTask", 1, child)
+    wait_in_flight(vendors, "StartMPUTask", 1, child, "held")
+    assert in_flight(vendors, "StartMPUTask") == 1
     child.interrupt()
+    child.wait_for_line("Interrupt: starting no new change; waiting for the calls in flight (MixTask/")
+    assert child.process.poll() is None  # it waits for the call in flight ...
+    release_starts(vendors)  # ... which the vendor now answers
     code, out, err = child.finish()
     assert code == 130, err
     assert "Interrupt: starting no new change; waiting for the calls in flight (MixTask/" in out
@@ -126,10 +145,10 @@ def test_first_ctrl_c_lets_the_call_in_flight_finish_and_starts_nothing_new(
 
 def test_second_ctrl_c_abandons_the_call_in_flight_and_the_next_run_observes_first(
         vendors: EmulatorCluster, example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    control(vendors, "aliyun", "faults", {"action": "StartMPUTask", "type": "latency", "latencyMs": 3000,
-                                          "count": 1})
+    hold_starts(vendors)
     child = Child("apply", str(example), "--auto-approve", "--concurrency", "1", cwd=tmp_path)
-    wait_in_flight(vendors, "StartMPUTask", 1, child)
+    wait_in_flight(vendors, "StartMPUTask", 1, child, "held")
+    assert in_flight(vendors, "StartMPUTask") == 1
     child.interrupt()
     child.wait_for_line("Press Ctrl-C again to abandon them")
     child.interrupt()
@@ -140,7 +159,9 @@ def test_second_ctrl_c_abandons_the_call_in_flight_and_the_next_run_observes_fir
     records = open_state(tmp_path / ".reconciler" / "state.db").records()
     [record] = [r for a, r in records.items() if a.startswith("MixTask/")]
     assert record.intent is not None and record.intent.operation == "create"  # uncertain, kept for the next run
+    assert held(vendors, "StartMPUTask") == 1  # the apply ended while the vendor still held its call
 
+    release_starts(vendors)
     wait_in_flight(vendors, "StartMPUTask", 0)  # the vendor finished the abandoned call: it did start the task
     assert actions(vendors, "aliyun")["StartMPUTask"] == 1 and len(running(vendors)) == 1
     plan = reconciler(capsys, "plan", str(example), "--detailed-exitcode")
