@@ -5,13 +5,14 @@ Each step is a function returning data; printing and exit codes stay in the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.apply.connections import ConnectionOptions, VendorConnections
 from reconciler.apply.executor import DEFAULT_CONCURRENCY, ApplyEvents, ApplyResult, execute_plan
+from reconciler.apply.preflight import preflight
 from reconciler.apply.refresh import RefreshResult, refresh
 from reconciler.errors import PlanError
 from reconciler.model.manifest import ManifestSet, Resource, load_manifests
@@ -20,7 +21,8 @@ from reconciler.model.source import Position, SourceMap
 from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.serialize import SavedPlan, observation_changes, plan_to_dict
-from reconciler.plan.types import PLAN_FORMAT_VERSION, Plan
+from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Plan
+from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import StateStore, locked, utc_now
 
 
@@ -52,7 +54,8 @@ async def build_plan(
     serial = store.serial()
     if options.targets:
         check_targets(options.targets, {d.address for d in manifests.desired()} | set(records))
-    refreshed = await refresh(records, connections.providers)
+    desired = [d for d in manifests.desired() if not options.targets or d.address in options.targets]
+    refreshed = await refresh(records, connections.providers, desired=desired)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
         manifests.desired(), refreshed.records, refreshed.observations,
@@ -85,6 +88,7 @@ async def apply_manifests(
     manifests = load_manifests(paths)
     with locked(store):
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
+            await preflight(connections.providers, _needs(manifests, store.records(), options))
             outcome = await build_plan(manifests, store, connections, options)
             recovered = _persist_recoveries(store, outcome.refreshed)
             if recovered:
@@ -98,10 +102,26 @@ async def apply_manifests(
             return ApplyOutcome(outcome.plan, result, recovered)
 
 
+def _needs(manifests: ManifestSet, records: Mapping[str, ResourceRecord],
+           options: PlanOptions) -> dict[str, list[Mapping[str, Any] | None]]:
+    """Provider name -> the specs apply may write for it: every resource it plans (preflight)."""
+    needs: dict[str, list[Mapping[str, Any] | None]] = {}
+    for wanted in manifests.desired():
+        if not options.targets or wanted.address in options.targets:
+            needs.setdefault(wanted.provider, []).append(wanted.spec)
+    for address, record in records.items():
+        if not options.targets or address in options.targets:
+            needs.setdefault(record.provider, []).append(record.last_applied)
+    return needs
+
+
 def _persist_recoveries(store: StateStore, refreshed: RefreshResult) -> list[str]:
     messages = []
     for recovery in refreshed.recoveries:
         record = recovery.record
+        if store.get(record.address) is None:  # found at the vendor by discovery: a new record
+            store.record_intent(record, Intent("adopt", dict(record.handles), record.last_applied,
+                                               record.lifecycle, record.generation, utc_now()))
         store.record_outcome(record.address, handles=record.handles, generation=record.generation,
                              last_applied=record.last_applied, lifecycle=record.lifecycle,
                              deletion_policy=record.deletion_policy)
@@ -169,6 +189,11 @@ async def apply_saved_plan(
             on_plan(saved.plan)
             return ApplyOutcome(saved.plan, None)
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
+            needs: dict[str, list[Mapping[str, Any] | None]] = {}
+            for change in saved.plan.pending():
+                if change.action is not Action.FORGET:
+                    needs.setdefault(change.provider, []).append(change.after or change.before)
+            await preflight(connections.providers, needs)
             touched = sorted(c.address for c in saved.plan.pending())
             records = {a: r for a, r in store.records().items() if a in touched}
             refreshed = await refresh(records, connections.providers)

@@ -7,6 +7,7 @@ Version 2 added what `apply plan.json` needs to re-check a plan before executing
   can reach the vendors without the manifests;
 - `base_dir`: where relative `{file: PATH}` credential references resolve.
 Both are optional in the schema: a plan printed without them can be shown but not applied.
+Version 3 added `summary.unverifiable` and each change's `unverified` (why its live job was not observed).
 
 Secrets are never in a plan: specs hold secret *references* only (`{"env": NAME}` / `{"file": PATH}`),
 because the model redacts when it builds desired state, so serialising needs no redaction step.
@@ -22,7 +23,7 @@ from reconciler.errors import PlanError
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, FieldChange, Plan
 from reconciler.records import Observation
 
-READABLE_VERSIONS = (1, PLAN_FORMAT_VERSION)  # `show` reads both; `apply` needs the current one
+READABLE_VERSIONS = (1, 2, PLAN_FORMAT_VERSION)  # `show` reads both; `apply` needs the current one
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
         "before": change.before,
         "after": change.after,
+        "unverified": change.unverified,
     }
 
 
@@ -160,6 +162,7 @@ def _change_from_dict(c: Mapping[str, Any]) -> Change:
         verb=c.get("verb", ""),
         lifecycle=c.get("lifecycle", ""),
         deletion_policy=c.get("deletion_policy", "Delete"),
+        unverified=str(c.get("unverified", "")),
     )
 
 
