@@ -63,3 +63,5 @@ class Observation:
 class Discovery:
     generation: int  # the newest generation the vendor knows for the resource
     observation: Observation  # what the vendor reports of it (handles included)
+    # spec keys the vendor cannot report but can change in place: adoption sets them again
+    unreadable: tuple[str, ...] = ()

@@ -101,15 +101,16 @@ def _adopt(wanted: DesiredResource, found: Discovery, result: RefreshResult) -> 
         address=wanted.address, kind=wanted.kind, name=wanted.name, provider=wanted.provider, vendor=wanted.vendor,
         handles=dict(seen.handles), generation=found.generation, deletion_policy=wanted.deletion_policy,
         serial=previous.serial if previous else 0,
-        # the vendor reports the status only: what it cannot report is taken from the manifest, except
-        # the layout, which is left unknown so the plan sets it again (it can be changed in place)
-        last_applied={k: v for k, v in wanted.spec.items() if k != "layout"},
+        # what the vendor cannot report is taken from the manifest, except what can be changed in
+        # place: left unknown, so the plan sets it again
+        last_applied={k: v for k, v in wanted.spec.items() if k not in found.unreadable},
         lifecycle="active" if seen.running else "inactive",
     )
     if seen.running:
         message = (f"not in state, but found running at {wanted.vendor} as {ids} (generation {found.generation}) "
-                   "by asking for the ids derived from the manifests; adopted, no second start. The vendor "
-                   "cannot report its layout, so the layout is set again")
+                   "by asking for the ids derived from the manifests; adopted, no second start")
+        if found.unreadable:
+            message += f". The vendor cannot report its {', '.join(found.unreadable)}, so that is set again"
     else:
         message = (f"not in state; {wanted.vendor} knows it up to generation {found.generation} ({ids}, "
                    f"{seen.detail or 'not running'}), so a start uses generation {found.generation + 1}")

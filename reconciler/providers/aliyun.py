@@ -195,7 +195,7 @@ class AliyunProvider(BaseProvider):
             seen = await self.with_retry(functools.partial(self._status, task_id), f"GetMPUTaskStatus {task_id}")
             if seen.status == "absent":
                 break
-            found = Discovery(generation, seen)
+            found = Discovery(generation, seen, unreadable=("layout",))
             if seen.running:
                 break
         return found

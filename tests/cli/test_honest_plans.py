@@ -105,3 +105,23 @@ def test_a_new_state_starts_the_generation_after_the_last_stopped_one(
     running = sorted(t for t, v in tasks(vendors, "aliyun").items() if v["status"] in (0, 1))
     assert len(running) == 2 and all(t.endswith("-g2") for t in running)
     assert actions(vendors, "aliyun")["StartMPUTask"] == 4
+
+
+def test_a_lost_state_adopts_the_running_zego_mix_generation_instead_of_starting_a_second_mix(
+        vendors: EmulatorCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    example = copy_example("zego", tmp_path)
+    assert reconciler(capsys, "apply", str(example), "--auto-approve", "--target", "MixTask/concert-mix").code == 0
+    [first] = tasks(vendors, "zego")["mixes"]
+    control(vendors, "zego", "drift", {"taskId": first, "remove": True})  # the mix ended at ZEGO
+    assert reconciler(capsys, "apply", str(example), "--auto-approve", "--target", "MixTask/concert-mix").code == 0
+    [second] = tasks(vendors, "zego")["mixes"]
+    assert second == first.removesuffix("-1") + "-2"
+    starts = actions(vendors, "zego")["StartMix"]
+
+    shutil.rmtree(tmp_path / ".reconciler")  # the state is lost
+    adopted = reconciler(capsys, "apply", str(example), "--auto-approve", "--target", "MixTask/concert-mix")
+    assert adopted.code == 0, adopted.out + adopted.err
+    assert f"found running at zego as taskId {second}" in adopted.out
+    assert list(tasks(vendors, "zego")["mixes"]) == [second]  # one mix, not a second copy of it
+    assert actions(vendors, "zego")["StartMix"] == starts
+    assert reconciler(capsys, "plan", str(example), "--target", "MixTask/concert-mix", "--detailed-exitcode").code == 0
