@@ -32,7 +32,7 @@ def closing_line(plan: Plan) -> str:
         return ""
     unverifiable = plan.summary()["unverifiable"]
     if unverifiable:
-        return (f"No changes to apply, but {unverifiable} resource(s) could not be verified at the vendor "
+        return (f"Nothing to apply, but {unverifiable} resource(s) could not be verified at the vendor "
                 "(listed above): what runs there for them is unknown.")
     return "No changes. The vendors match the manifests."
 
