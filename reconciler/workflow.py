@@ -8,20 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.apply.connections import ConnectionOptions, VendorConnections
 from reconciler.apply.executor import DEFAULT_CONCURRENCY, ApplyEvents, ApplyResult, execute_plan
 from reconciler.apply.preflight import preflight
 from reconciler.apply.refresh import RefreshResult, refresh
 from reconciler.errors import PlanError
+from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.manifest import ManifestSet, Resource, load_manifests
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.source import Position, SourceMap
 from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.serialize import SavedPlan, observation_changes, plan_to_dict
-from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Plan
+from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, Plan
 from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import StateStore, locked, utc_now
 
@@ -100,6 +101,16 @@ async def apply_manifests(
             result = await execute_plan(outcome.plan, store, connections.providers,
                                         concurrency=concurrency, on_result=on_result)
             return ApplyOutcome(outcome.plan, result, recovered)
+
+
+def _desired_of(change: Change) -> DesiredResource:
+    """The desired state a saved change was planned from (its `after` spec)."""
+    assert change.after is not None
+    lifecycle: Lifecycle = "paused" if change.lifecycle == "paused" else (
+        "inactive" if change.lifecycle == "inactive" else "active")
+    policy: Literal["Delete", "Retain"] = "Retain" if change.deletion_policy == "Retain" else "Delete"
+    return DesiredResource(address=change.address, kind=change.kind, name=change.name, provider=change.provider,
+                           vendor=change.vendor, lifecycle=lifecycle, spec=change.after, deletion_policy=policy)
 
 
 def _needs(manifests: ManifestSet, records: Mapping[str, ResourceRecord],
@@ -196,7 +207,9 @@ async def apply_saved_plan(
             await preflight(connections.providers, needs)
             touched = sorted(c.address for c in saved.plan.pending())
             records = {a: r for a, r in store.records().items() if a in touched}
-            refreshed = await refresh(records, connections.providers)
+            # jobs the plan found at the vendor without a record (a lost state) are looked up again
+            unknown = [_desired_of(c) for c in saved.plan.pending() if c.after is not None and c.address not in records]
+            refreshed = await refresh(records, connections.providers, desired=unknown)
             recovered = _persist_recoveries(store, refreshed)
             changed = observation_changes(saved.observed, refreshed.observations, touched)
             if changed:

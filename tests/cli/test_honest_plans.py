@@ -66,8 +66,9 @@ def test_demo_run_twice_does_not_claim_the_unreadable_jobs_match(
     assert again.rstrip().endswith("2 unverifiable: the vendor cannot report them or did not answer")
 
 
+@pytest.mark.parametrize("saved", [False, True], ids=["apply-paths", "apply-saved-plan"])
 def test_a_lost_state_adopts_the_running_generation_instead_of_deadlocking(
-        vendors: EmulatorCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        vendors: EmulatorCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str], saved: bool) -> None:
     example = copy_example("aliyun", tmp_path)
     assert reconciler(capsys, "apply", str(example), "--auto-approve").code == 0
     [first] = [t for t in tasks(vendors, "aliyun") if t.startswith("rtcr-townhall-live-")]
@@ -81,7 +82,12 @@ def test_a_lost_state_adopts_the_running_generation_instead_of_deadlocking(
     assert starts == 3
 
     shutil.rmtree(tmp_path / ".reconciler")  # the state is lost
-    adopted = reconciler(capsys, "apply", str(example), "--auto-approve")
+    if saved:
+        planned = reconciler(capsys, "plan", str(example), "--out", "plan.json")
+        assert f"found running at aliyun as TaskId {second} (generation 2)" in planned.out
+        adopted = reconciler(capsys, "apply", "plan.json")
+    else:
+        adopted = reconciler(capsys, "apply", str(example), "--auto-approve")
     assert adopted.code == 0, adopted.out + adopted.err
     assert f"found running at aliyun as TaskId {second} (generation 2)" in adopted.out
     assert actions(vendors, "aliyun")["StartMPUTask"] == starts  # no second copy, no Task.AlreadyExists
