@@ -1,4 +1,6 @@
-"""What each vendor can do with each kind: pure data shared by the planner and the providers.
+"""What a vendor can do with a kind: pure data shared by the planner and the providers.
+
+Each vendor's descriptor (`reconciler/vendors/<vendor>/descriptor.py`) lists its `KindCapabilities`.
 
 The planner uses it to choose between an in-place update and a replace, to know whether a pause
 exists, and what to call an action for people ("update-layout", "ban"). Providers implement exactly
@@ -23,26 +25,18 @@ class KindCapabilities:
     stop_verb: str = "stop"
     # StreamRule: "stopping" a ban is a resume call
     deactivate_is_resume: bool = False
+    # a resource other jobs use (an Aliyun custom layout): removing it waits for the jobs of its provider
+    supports_others: bool = False
+    # the update group that points a live job at a resource it depends on, when that resource gets a new id
+    dependency_group: str = ""
 
 
 DEFAULT = KindCapabilities()
 
-CAPABILITIES: dict[tuple[str, str], KindCapabilities] = {
-    ("aliyun", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout"}),
-    ("anyrtc", "Recording"): KindCapabilities(
-        update_groups={"subscribe": "update-subscriptions", "layout": "update-layout"},
-        start_verb="start-recording", stop_verb="stop-recording",
-    ),
-    # StartMix updates a mix in place by TaskId; ZEGO mixes ignore the room, so `channel` is bookkeeping
-    ("zego", "MixTask"): KindCapabilities(update_groups={"layout": "update-layout", "output": "update-output"},
-                                          ignored=frozenset({"channel"})),
-    ("zego", "StreamRule"): KindCapabilities(start_verb="ban", stop_verb="resume", deactivate_is_resume=True),
-    # set_mix_stream sets layout and VideoEncode of a room's mix; there is no stop call: "stop" hands the
-    # room back to Tencent's nine-grid
-    ("tencent", "MixTask"): KindCapabilities(update_groups={"layout": "set-mix-stream", "output": "set-video-encode"},
-                                             resume_on_token=True, stop_verb="reset-to-grid"),
-}
-
-
 def capabilities(vendor: str, kind: str) -> KindCapabilities:
-    return CAPABILITIES.get((vendor, kind), DEFAULT)
+    """What `vendor` can do with `kind`, from the vendor's descriptor (DEFAULT for an unknown pair)."""
+    from reconciler.vendors import descriptor, vendor_names  # the descriptors import KindCapabilities from here
+
+    if vendor not in vendor_names():
+        return DEFAULT
+    return descriptor(vendor).capabilities.get(kind, DEFAULT)

@@ -16,19 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.errors import EndpointRefused
+from reconciler.vendors import descriptor, vendor_names
 
-OFFICIAL_ENDPOINTS: dict[str, str] = {
-    "aliyun": "https://rtc.aliyuncs.com",
-    "anyrtc": "https://api.agrtc.cn",
-    "tencent": "https://console.tim.qq.com",
-    "zego": "https://rtc-api.zego.im",
-}
-OFFICIAL_HOST_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "aliyun": ("rtc.aliyuncs.com", ".aliyuncs.com"),
-    "anyrtc": ("api.agrtc.cn", ".anyrtc.io", ".agrtc.cn"),
-    "tencent": ("console.tim.qq.com", ".tim.qq.com", "adminapisgp.im.qcloud.com", ".im.qcloud.com"),
-    "zego": ("rtc-api.zego.im", ".zego.im"),
-}
 ALLOW_ENV = "RECONCILER_ALLOW_ENDPOINTS"
 ENDPOINTS_FILE_ENV = "RECONCILER_ENDPOINTS_FILE"
 
@@ -43,7 +32,8 @@ def is_loopback(host: str) -> bool:
 
 
 def _official(vendor: str, host: str) -> bool:
-    for suffix in OFFICIAL_HOST_SUFFIXES.get(vendor, ()):
+    hosts = descriptor(vendor).official_hosts if vendor in vendor_names() else ()
+    for suffix in hosts:
         if host == suffix or (suffix.startswith(".") and host.endswith(suffix)):
             return True
     return False
@@ -91,5 +81,5 @@ def load_endpoints_file(path: Path | str | None) -> dict[str, str]:
 def resolve_endpoint(vendor: str, manifest_endpoint: str | None, overrides: Mapping[str, str],
                      allowed: Iterable[str] = ()) -> str:
     """The operator's override wins over the manifest, which wins over the vendor default."""
-    url = overrides.get(vendor) or manifest_endpoint or OFFICIAL_ENDPOINTS[vendor]
+    url = overrides.get(vendor) or manifest_endpoint or descriptor(vendor).default_endpoint
     return check_endpoint(vendor, url, allowed)

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class
+from reconciler.emulator.cluster import EmulatorCluster, emulator_class
+from reconciler.vendors import vendor_names
 from tests.postgres_server import PostgresServer
 
 CREDENTIAL_PREFIXES = ("ALIYUN_", "ANYRTC_", "TENCENT_", "ZEGO_", "RECONCILER_", "OSS_", "AWS_")
@@ -45,7 +46,7 @@ def vendors(emulators: EmulatorCluster, tmp_path: Path, monkeypatch: pytest.Monk
     endpoints = tmp_path / "endpoints.json"
     emulators.write_endpoints(endpoints)
     monkeypatch.setenv("RECONCILER_ENDPOINTS_FILE", str(endpoints))
-    for vendor in EMULATORS:
+    for vendor in vendor_names():
         for name, value in emulator_class(vendor).DEMO_ENV.items():
             monkeypatch.setenv(name, value)
     return emulators

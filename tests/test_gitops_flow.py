@@ -138,7 +138,7 @@ def test_a_repository_evolving_commit_by_commit(vendors: EmulatorCluster, capsys
 
     origin.commit("an Aliyun account, a layout and the keynote mix",
                   {"providers.yaml": PROVIDERS, "layout.yaml": LAYOUT, "keynote.yaml": task("keynote")})
-    cli.step(expect="1 to start")
+    cli.step(expect="2 to start")  # the task and its custom Aliyun layout
 
     origin.commit("add a task", {"panel.yaml": task("panel")})
     plan = cli.step(expect="1 to start")
@@ -146,7 +146,7 @@ def test_a_repository_evolving_commit_by_commit(vendors: EmulatorCluster, capsys
 
     updates = requests_of(vendors, "aliyun", "UpdateMPULayout") + requests_of(vendors, "aliyun", "UpdateMPUTask")
     origin.commit("change the layout", {"layout.yaml": MOVED_LAYOUT})
-    cli.step(expect="2 to update")
+    cli.step(expect="3 to update")  # the custom layout (ModifyMPULayout), then both tasks
     after = requests_of(vendors, "aliyun", "UpdateMPULayout") + requests_of(vendors, "aliyun", "UpdateMPUTask")
     assert after == updates + 2  # in place: no task was stopped or restarted
 

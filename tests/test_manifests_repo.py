@@ -66,7 +66,7 @@ def test_each_environment_plans_and_applies_against_the_emulators(
         state = ["--state", f"sqlite:///{tmp_path / env}.db"]
         code, out = run(capsys, "plan", *environment(env), *state, "--detailed-exitcode")
         assert code == 2, out
-        assert "5 to start" in out
+        assert "6 to start" in out
         code, out = run(capsys, "apply", *environment(env), *state, "--auto-approve")
         assert code == 0, out
         code, out = run(capsys, "plan", *environment(env), *state, "--detailed-exitcode")

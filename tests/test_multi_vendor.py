@@ -11,7 +11,7 @@ from reconciler.model import load_manifests
 from tests.cli.helpers import actions, copy_example, reconciler
 from tests.conftest import REPO, control
 
-READS = {"GetMPUTaskStatus", "GetMixTaskInfo", "DescribeRTCStreamState", "query"}
+READS = {"GetMPUTaskStatus", "DescribeMPULayoutInfoList", "GetMixTaskInfo", "DescribeRTCStreamState", "query"}
 
 
 def writes(vendors: EmulatorCluster) -> dict[str, dict[str, int]]:
@@ -25,8 +25,9 @@ def test_the_example_validates_with_one_layout_for_three_vendors() -> None:
     manifests = load_manifests([REPO / "examples" / "multi-vendor"])
     desired = {d.address: d for d in manifests.desired()}
     assert {a: d.vendor for a, d in desired.items()} == {
-        "MixTask/launch-aliyun": "aliyun", "MixTask/launch-zego": "zego", "Recording/launch-archive": "anyrtc"}
-    layouts = {d.spec["layout"]["name"] for d in desired.values()}
+        "MixTask/launch-aliyun": "aliyun", "MixTask/launch-zego": "zego", "Recording/launch-archive": "anyrtc",
+        "Layout/launch-stage@ali-demo": "aliyun"}  # a custom layout on Aliyun is a vendor resource of its own
+    layouts = {d.spec["layout"]["name"] for d in desired.values() if d.kind != "Layout"}
     assert layouts == {"launch-stage"}
 
 
@@ -34,12 +35,12 @@ def test_apply_once_then_a_layout_change_updates_all_three_in_place(
         vendors: EmulatorCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifests = copy_example("multi-vendor", tmp_path)
     first = reconciler(capsys, "apply", str(manifests), "--auto-approve")
-    assert first.code == 0 and "Apply: 3 succeeded, 0 failed" in first.out, first.out + first.err
-    assert writes(vendors) == {"aliyun": {"StartMPUTask": 1}, "zego": {"StartMix": 1},
+    assert first.code == 0 and "Apply: 4 succeeded, 0 failed" in first.out, first.out + first.err
+    assert writes(vendors) == {"aliyun": {"CreateMPULayout": 1, "StartMPUTask": 1}, "zego": {"StartMix": 1},
                                "anyrtc": {"acquire": 1, "start": 1}}
     assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
     assert reconciler(capsys, "plan", str(manifests), "--detailed-exitcode").code == 0
-    assert writes(vendors) == {"aliyun": {"StartMPUTask": 1}, "zego": {"StartMix": 1},
+    assert writes(vendors) == {"aliyun": {"CreateMPULayout": 1, "StartMPUTask": 1}, "zego": {"StartMix": 1},
                                "anyrtc": {"acquire": 1, "start": 1}}
 
     layout = manifests / "layout.yaml"
@@ -48,7 +49,7 @@ def test_apply_once_then_a_layout_change_updates_all_three_in_place(
     assert changed.code == 2 and changed.out.count("layout.panes[1].user") == 3, changed.out
     assert reconciler(capsys, "apply", str(manifests), "--auto-approve").code == 0
     after = writes(vendors)
-    assert after["aliyun"] == {"StartMPUTask": 1, "UpdateMPULayout": 1}
+    assert after["aliyun"] == {"CreateMPULayout": 1, "StartMPUTask": 1, "UpdateMPULayout": 1}  # no layout call
     assert after["zego"] == {"StartMix": 2}
     assert after["anyrtc"] == {"acquire": 1, "start": 1, "updateLayout": 1}
     [mix] = control(vendors, "zego", "state")["tasks"]["mixes"].values()

@@ -1,6 +1,7 @@
 """Executing a Plan: every vendor write bracketed by an intent and an outcome in the state store.
 
-Changes to different resources are independent and run concurrently (bounded by `concurrency`);
+Changes to different resources run concurrently (bounded by `concurrency`), except that a change
+waits for the changes named in its `wait_for` (and is not attempted when one of them failed);
 how fast calls reach one vendor credential is decided by the providers' token buckets, seeded from
 the vendor's documented limits, so a large apply is paced rather than throttled.
 
@@ -61,17 +62,34 @@ async def execute_plan(
 ) -> ApplyResult:
     result = ApplyResult()
     gate = asyncio.Semaphore(concurrency)
+    done = {c.address: asyncio.Event() for c in plan.pending()}
+    succeeded: set[str] = set()
 
     async def run(change: Change) -> None:
-        async with gate:
-            try:
-                handles = await _execute(change, store, providers)
-                outcome = ChangeResult(change.address, change.display_action, True, "done", handles)
-            except ReconcilerError as exc:
-                outcome = ChangeResult(change.address, change.display_action, False, REDACTOR(str(exc)),
-                                       outcome=outcome_of(exc))
-        result.results.append(outcome)
-        on_result(outcome)
+        try:
+            failed = []
+            for address in change.wait_for:  # e.g. a task's custom layout exists before the task uses it
+                if address in done:
+                    await done[address].wait()
+                    if address not in succeeded:
+                        failed.append(address)
+            if failed:
+                outcome = ChangeResult(change.address, change.display_action, False,
+                                       f"not attempted: {', '.join(failed)} did not succeed first",
+                                       outcome=NOT_SENT)
+            else:
+                async with gate:
+                    try:
+                        handles = await _execute(change, store, providers)
+                        outcome = ChangeResult(change.address, change.display_action, True, "done", handles)
+                        succeeded.add(change.address)
+                    except ReconcilerError as exc:
+                        outcome = ChangeResult(change.address, change.display_action, False, REDACTOR(str(exc)),
+                                               outcome=outcome_of(exc))
+            result.results.append(outcome)
+            on_result(outcome)
+        finally:
+            done[change.address].set()
 
     await asyncio.gather(*(run(c) for c in plan.pending()))
     result.results.sort(key=lambda r: r.address)

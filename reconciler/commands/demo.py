@@ -16,12 +16,16 @@ import click
 
 from reconciler.apply.connections import ConnectionOptions
 from reconciler.commands.options import open_store, state_option
-from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class
+from reconciler.emulator.cluster import EmulatorCluster, emulator_class
 from reconciler.plan.planner import PlanOptions
 from reconciler.render.text import render_plan, render_result
+from reconciler.vendors import vendor_names
 from reconciler.workflow import apply_manifests, plan_manifests
 
-DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "examples/tencent")
+
+def default_examples() -> list[Path]:
+    """examples/<vendor> of every registered vendor that has one (run from the repository root)."""
+    return [path for path in (Path("examples") / name for name in vendor_names()) if path.is_dir()]
 
 
 @click.command("demo")
@@ -29,12 +33,12 @@ DEFAULT_EXAMPLES = ("examples/aliyun", "examples/anyrtc", "examples/zego", "exam
 @state_option
 def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
     """Plan and apply the examples against the embedded emulators, then plan again (no changes)."""
-    chosen = list(paths) or [Path(p) for p in DEFAULT_EXAMPLES if Path(p).is_dir()]
+    chosen = list(paths) or default_examples()
     if not chosen:
         raise click.UsageError("no example directories found; run from the repository root or pass PATHS")
     cluster = EmulatorCluster.start()
     try:
-        for vendor in EMULATORS:
+        for vendor in vendor_names():
             os.environ.update(emulator_class(vendor).DEMO_ENV)
         options = ConnectionOptions(endpoint_overrides=cluster.endpoints)
         click.echo("Emulators: " + ", ".join(f"{v} {u}" for v, u in cluster.endpoints.items()))

@@ -10,8 +10,9 @@ from types import FrameType
 
 import click
 
-from reconciler.emulator.cluster import EMULATORS, EmulatorCluster, emulator_class, load_accounts
+from reconciler.emulator.cluster import EmulatorCluster, emulator_class, load_accounts
 from reconciler.errors import ReconcilerError
+from reconciler.vendors import vendor_names
 
 
 @click.command("emulator")
@@ -31,8 +32,8 @@ def emulator_command(host: str, accounts: Path | None, endpoints_file: Path | No
     fixed = {}
     for item in ports:
         vendor, _, port = item.partition("=")
-        if vendor not in EMULATORS or not port.isdigit():
-            raise click.BadParameter(f"expected VENDOR=PORT with VENDOR in {', '.join(EMULATORS)}", param_hint="--port")
+        if vendor not in vendor_names() or not port.isdigit():
+            raise click.BadParameter(f"expected VENDOR=PORT with VENDOR in {', '.join(vendor_names())}", param_hint="--port")
         fixed[vendor] = int(port)
     cluster = EmulatorCluster.start(host, loaded, ports=fixed)
     for vendor, url in cluster.endpoints.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -13,18 +12,12 @@ from ruamel.yaml import YAML
 
 from reconciler.emulator.base import VendorEmulator
 from reconciler.emulator.server import EmulatorServer
-
-EMULATORS: dict[str, str] = {
-    "aliyun": "reconciler.emulator.aliyun:AliyunEmulator",
-    "tencent": "reconciler.emulator.tencent:TencentEmulator",
-    "zego": "reconciler.emulator.zego:ZegoEmulator",
-    "anyrtc": "reconciler.emulator.anyrtc:AnyrtcEmulator",
-}
+from reconciler.vendors import descriptor, vendor_module, vendor_names
 
 
 def emulator_class(vendor: str) -> type[VendorEmulator]:
-    module_name, class_name = EMULATORS[vendor].split(":")
-    cls: type[VendorEmulator] = getattr(importlib.import_module(module_name), class_name)
+    """The emulator of a registered vendor, imported on first use from its folder."""
+    cls: type[VendorEmulator] = getattr(vendor_module(vendor, "emulator"), descriptor(vendor).emulator_class)
     return cls
 
 
@@ -37,8 +30,8 @@ def load_accounts(path: Path | str | None) -> dict[str, list[dict[str, Any]]]:
         raise ValueError(f"{path}: expected a mapping of vendor -> list of accounts")
     out: dict[str, list[dict[str, Any]]] = {}
     for vendor, accounts in data.items():
-        if vendor not in EMULATORS:
-            raise ValueError(f"{path}: unknown vendor {vendor!r}; expected one of {', '.join(sorted(EMULATORS))}")
+        if vendor not in vendor_names():
+            raise ValueError(f"{path}: unknown vendor {vendor!r}; expected one of {', '.join(sorted(vendor_names()))}")
         if not isinstance(accounts, list) or not all(isinstance(a, dict) for a in accounts):
             raise ValueError(f"{path}: {vendor} must be a list of account mappings")
         out[str(vendor)] = [{str(k): v for k, v in a.items()} for a in accounts]
@@ -61,7 +54,7 @@ class EmulatorCluster:
         ports: Mapping[str, int] | None = None,
     ) -> "EmulatorCluster":
         servers = {}
-        for vendor in vendors or EMULATORS:
+        for vendor in vendors or vendor_names():
             emulator = emulator_class(vendor)((accounts or {}).get(vendor))
             servers[vendor] = EmulatorServer(emulator, host, (ports or {}).get(vendor, 0))
         cluster = cls(servers)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
+from reconciler.vendors import vendor_names
+
 API_VERSION = "reconciler/v1"
-VENDORS = ("aliyun", "anyrtc", "tencent", "zego")
-Vendor = Literal["aliyun", "anyrtc", "tencent", "zego"]
+VENDORS: tuple[str, ...] = tuple(sorted(vendor_names()))
+if TYPE_CHECKING:
+    Vendor = str
+else:  # one of the registered vendors, as a Literal so errors and the JSON schema list them
+    Vendor = Literal[VENDORS]
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 ResourceName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]

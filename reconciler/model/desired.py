@@ -24,3 +24,4 @@ class DesiredResource:
     spec: Mapping[str, Any]  # normalised, JSON-able; references inlined; secrets only as references
     deletion_policy: Literal["Delete", "Retain"] = "Delete"
     labels: Mapping[str, str] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()  # addresses whose changes apply must finish first

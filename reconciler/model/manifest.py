@@ -20,9 +20,10 @@ from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.model.base import Envelope, StrictModel
 from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
-from reconciler.model.provider import VENDOR_CREDENTIALS, ProviderSpec
-from reconciler.model.registry import KINDS, MANAGED_KINDS, RULES
+from reconciler.model.provider import ProviderSpec
+from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES
 from reconciler.model.source import FieldPath, SourceDocument, SourceMap, find_manifest_files, load_documents
+from reconciler.vendors import descriptor
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class ManifestSet:
             if resource.kind in MANAGED_KINDS:
                 desired = resource.spec.to_desired(resource.name, self)  # type: ignore[attr-defined]
                 out.append(desired)
+        for derive in DERIVERS:
+            out = derive(out, self)
         return sorted(out, key=lambda d: d.address)
 
 
@@ -152,7 +155,7 @@ def _validate_document(document: SourceDocument, errors: list[ManifestError]) ->
 
 
 def _check_credentials(spec: ProviderSpec, smap: SourceMap, label: str) -> list[ManifestError]:
-    wanted = VENDOR_CREDENTIALS.get(spec.vendor, ())
+    wanted = descriptor(spec.vendor).credential_names
     out = []
     for name in wanted:
         if name not in spec.credentials:

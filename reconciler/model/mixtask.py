@@ -29,6 +29,7 @@ class MixTaskSpec(StrictModel):
     provider: ResourceName
     channel: str = Field(min_length=1, max_length=64)
     layout: ResourceName
+    layouts: list[ResourceName] = Field(default_factory=list)  # more layouts, picked by head count (Aliyun)
     output: MixOutput = Field(default_factory=MixOutput)
     state: Literal["running", "paused", "stopped"] = "running"
     task_id: str | None = Field(default=None, pattern=TASK_ID_PATTERN)
@@ -39,6 +40,7 @@ class MixTaskSpec(StrictModel):
         return [
             Reference(("spec", "provider"), "Provider", self.provider),
             Reference(("spec", "layout"), "Layout", self.layout),
+            *(Reference(("spec", "layouts", i), "Layout", name) for i, name in enumerate(self.layouts)),
         ]
 
     def to_desired(self, name: str, manifests: "ManifestSet") -> DesiredResource:
@@ -51,6 +53,8 @@ class MixTaskSpec(StrictModel):
             "layout": {"name": self.layout, **layout.normalised()},
             "output": output,
         }
+        if self.layouts:
+            spec["layouts"] = [{"name": name, **manifests.layout(name).normalised()} for name in self.layouts]
         if self.task_id is not None:
             spec["taskId"] = self.task_id
         if self.resume_token is not None:

@@ -1,4 +1,8 @@
-"""`Provider`: one vendor account (app id, credentials by reference, optional endpoint and rate)."""
+"""`Provider`: one vendor account (app id, credentials by reference, optional endpoint and rate).
+
+The credential names each vendor needs come from its descriptor (`reconciler.vendors`); values are
+references, resolved only by providers.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,6 @@ from pydantic import Field, field_validator
 
 from reconciler.model.base import SecretRef, StrictModel, Vendor
 from reconciler.model.registry import register_kind
-
-# Credential names each vendor needs; values are references, resolved only by providers.
-VENDOR_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "aliyun": ("accessKeyId", "accessKeySecret"),
-    "anyrtc": ("customerId", "customerSecret"),
-    "tencent": ("key",),
-    "zego": ("serverSecret",),
-}
 
 
 @register_kind("Provider", managed=False)

@@ -1,7 +1,7 @@
 """`Recording`: a cloud recording session of one channel (anyRTC, Agora-compatible REST API).
 
 The model keeps types loose where the vendor's ranges and mutual exclusions apply: those are checked
-by `rules_anyrtc.py` so each broken rule gets its own message at its own position. `to_desired`
+by `vendors/anyrtc/rules.py` so each broken rule gets its own message at its own position. `to_desired`
 turns a valid spec into normalised data the planner diffs: defaults filled, UID lists sorted, the
 Layout inlined, secrets only as references. Its top-level keys are chosen so that the two parts the
 vendor can change on a running recording are whole keys: `subscribe` (the update API) and `layout`

@@ -10,14 +10,15 @@ and vendor-specific rules are registered with `register_rule`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.model.base import StrictModel
 from reconciler.model.source import FieldPath
 
 if TYPE_CHECKING:
+    from reconciler.model.desired import DesiredResource
     from reconciler.model.manifest import ManifestSet, Resource
 
 KINDS: dict[str, type[StrictModel]] = {}
@@ -67,3 +68,34 @@ def register_rule(kind: str, vendor: str | None = None) -> Callable[[RuleFn], Ru
         return fn
 
     return decorate
+
+
+# Vendor resources that follow from the managed ones (e.g. an Aliyun custom layout used by MixTasks):
+# each deriver takes the desired resources and returns them completed (with `depends_on` set).
+DeriveFn = Callable[[list["DesiredResource"], "ManifestSet"], list["DesiredResource"]]
+DERIVERS: list[DeriveFn] = []
+
+
+def register_deriver(fn: DeriveFn) -> DeriveFn:
+    DERIVERS.append(fn)
+    return fn
+
+
+# How a vendor draws a job's layout: (vendor, kind) -> fn(spec) -> (the layout as the vendor will render it,
+# notes on what of the manifest's Layout it cannot honour). Used for the pull-request pictures.
+RenditionFn = Callable[[Mapping[str, Any]], tuple[Mapping[str, Any], tuple[str, ...]]]
+RENDITIONS: dict[tuple[str, str], RenditionFn] = {}
+
+
+def register_rendition(vendor: str, kind: str) -> Callable[[RenditionFn], RenditionFn]:
+    def decorate(fn: RenditionFn) -> RenditionFn:
+        RENDITIONS[(vendor, kind)] = fn
+        return fn
+
+    return decorate
+
+
+def as_rendered(vendor: str, kind: str, spec: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """The layout of `spec` as `vendor` will draw it, and what it cannot honour (none known: as written)."""
+    fn = RENDITIONS.get((vendor, kind))
+    return fn(spec) if fn is not None else (spec["layout"], ())

@@ -52,8 +52,9 @@ def make_plan(
     changes: list[Change] = []
     wanted = {d.address: d for d in desired}
     guard = prune_guard(wanted.values(), records, prune=options.prune, allow_empty=options.allow_empty)
+    targets = options.targets | {dep for a in options.targets if a in wanted for dep in wanted[a].depends_on}
     for address in sorted(wanted):
-        if options.targets and address not in options.targets:
+        if targets and address not in targets:
             continue
         record = records.get(address)
         changes.append(plan_resource(wanted[address], record, observations.get(address)))
@@ -64,13 +65,48 @@ def make_plan(
         changes.append(plan_orphan(records[address], observations.get(address), prune=options.prune and not guarded,
                                    guarded=guarded))
     return Plan(
-        changes=tuple(changes),
+        changes=_order_removals(_repoint(changes)),
         state_serial=state_serial,
         manifest_fingerprint=manifest_fingerprint,
         created_at=created_at,
         prune=options.prune,
         warnings=warnings + guard.warnings,
     )
+
+
+def _repoint(changes: list[Change]) -> list[Change]:
+    """A live job whose dependency is created anew (a custom layout deleted behind our back gets a new
+    LayoutId) is updated after it, so it refers to the new id."""
+    renewed = {c.address for c in changes if c.action in (Action.CREATE, Action.REPLACE)}
+    out = []
+    for change in changes:
+        group = capabilities(change.vendor, change.kind).dependency_group
+        deps = [a for a in change.wait_for if a in renewed]
+        if change.action is Action.NOOP and not change.orphan and group and deps and change.handles \
+                and change.lifecycle != "inactive":
+            change = replace(change, action=Action.UPDATE, update_groups=(group,),
+                             verb=capabilities(change.vendor, change.kind).update_groups[group],
+                             reasons=(f"{', '.join(deps)} is created anew: the job is pointed at it",))
+        out.append(change)
+    return out
+
+
+def _order_removals(changes: list[Change]) -> tuple[Change, ...]:
+    """A removed resource that others use (an Aliyun custom layout) goes after its provider's other changes,
+    so no job still refers to it when it is deleted."""
+    out = []
+    for change in changes:
+        if change.orphan and change.action.writes and capabilities(change.vendor, change.kind).supports_others:
+            jobs = [c for c in changes if c.provider == change.provider
+                    and not capabilities(c.vendor, c.kind).supports_others]
+            if any(c.orphan and c.action is Action.FORGET and c.deletion_policy == "Retain" for c in jobs):
+                change = replace(change, action=Action.FORGET, verb="forget", deletion_policy="Retain", reasons=(
+                    "a job of this provider kept by deletionPolicy: Retain may still use it: left at the vendor, "
+                    "dropped from state",))
+            else:
+                change = replace(change, wait_for=tuple(c.address for c in jobs if c.action.writes))
+        out.append(change)
+    return tuple(out)
 
 
 def live_status(record: ResourceRecord | None, observation: Observation | None) -> str:
@@ -114,6 +150,7 @@ def _plan_resource(
         generation=generation,
         lifecycle=desired.lifecycle,
         deletion_policy=desired.deletion_policy,
+        wait_for=desired.depends_on,
     )
     detail = observation.detail if observation and observation.detail else ""
     base["unverified"] = _unverified(record, observation)
@@ -166,7 +203,7 @@ def _plan_resource(
         )
     if changed_keys:
         groups = tuple(sorted(changed_keys))
-        verb = "+".join(caps.update_groups[g] for g in groups)
+        verb = "+".join(dict.fromkeys(caps.update_groups[g] for g in groups))
         reasons = [("drift: " if drift else "") + f"{', '.join(groups)} changed"]
         if desired.lifecycle != live:
             reasons.append(f"then {'resume' if desired.lifecycle == 'active' else 'pause'}")

@@ -81,6 +81,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "handles": dict(change.handles),
         "update_groups": list(change.update_groups),
         "deletion_policy": change.deletion_policy,
+        "wait_for": list(change.wait_for),
         "reasons": list(change.reasons),
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
         "before": change.before,
@@ -163,6 +164,7 @@ def _change_from_dict(c: Mapping[str, Any]) -> Change:
         lifecycle=c.get("lifecycle", ""),
         deletion_policy=c.get("deletion_policy", "Delete"),
         unverified=str(c.get("unverified", "")),
+        wait_for=tuple(str(a) for a in c.get("wait_for", ())),
     )
 
 

@@ -61,6 +61,7 @@ class Change:
     # why the live job could not be observed (empty when it was, or when nothing can run): the
     # vendor has no read for it, or could not be reached; such a no-op is counted "unverifiable"
     unverified: str = ""
+    wait_for: tuple[str, ...] = ()  # addresses whose changes apply finishes first (a task's custom layout)
 
     @property
     def display_action(self) -> str:

@@ -1,25 +1,19 @@
-"""Vendor providers, one module each behind `reconciler.providers.base.Provider`.
+"""Vendor providers, each in its vendor's folder behind `reconciler.providers.base.Provider`.
 
-`PROVIDERS` maps a vendor name to "module:Class"; modules are imported on first use so a vendor's
-optional code costs nothing when no manifest names it.
+The vendor registry (`reconciler.vendors`) names each vendor's provider class; its module is
+imported on first use so a vendor's code costs nothing when no manifest names it.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-PROVIDERS: dict[str, str] = {
-    "aliyun": "reconciler.providers.aliyun:AliyunProvider",
-    "tencent": "reconciler.providers.tencent:TencentProvider",
-    "zego": "reconciler.providers.zego:ZegoProvider",
-    "anyrtc": "reconciler.providers.anyrtc:AnyrtcProvider",
-}
+from reconciler.vendors import descriptor, vendor_module
 
 
 def provider_class(vendor: str) -> Any:
     try:
-        module_name, class_name = PROVIDERS[vendor].split(":")
+        module = vendor_module(vendor, "provider")
     except KeyError:
         raise KeyError(f"no provider for vendor {vendor!r}") from None
-    return getattr(importlib.import_module(module_name), class_name)
+    return getattr(module, descriptor(vendor).provider_class)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.render.svg import can_draw, layout_svg
 from reconciler.render.text import closing_line, summary_line
@@ -158,19 +159,23 @@ def _layout_changed(change: Change) -> bool:
 
 
 def _pictures(change: Change, picture: PictureSink) -> list[str]:
+    """Drawn from what will be sent (a vendor preset's own geometry), with what the vendor cannot honour."""
     if not _layout_changed(change):
         return []
-    after: Mapping[str, Any] = _layout_of(change.after)
+    assert change.after is not None
+    after, notes = as_rendered(change.vendor, change.kind, change.after)
     before = _layout_of(change.before) if change.action is not Action.CREATE else None
     stem = change.address.replace("/", "-")
     right = _img(after, f"{stem}-after", "after", picture)
+    caveats = ["", *(f"*{_cell(change.vendor)}: {_cell(note)}*" for note in notes)] if notes else []
     if change.action is Action.CREATE:
-        return ["", "| Layout |", "| :-: |", f"| {right} |"]
+        return ["", "| Layout |", "| :-: |", f"| {right} |", *caveats]
     if before is not None and can_draw(before):
-        left = _img(before, f"{stem}-before", "before", picture)
+        assert change.before is not None
+        left = _img(as_rendered(change.vendor, change.kind, change.before)[0], f"{stem}-before", "before", picture)
     else:
         left = "<i>not known: the vendor cannot report the live layout</i>"
-    return ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |"]
+    return ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |", *caveats]
 
 
 def _img(layout: Mapping[str, Any], stem: str, when: str, picture: PictureSink) -> str:

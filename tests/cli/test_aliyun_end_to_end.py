@@ -38,12 +38,13 @@ def test_create_then_second_apply_makes_no_vendor_write(vendors: EmulatorCluster
     plan = reconciler(capsys, "plan", str(example), "--detailed-exitcode")
     assert plan.code == 2, plan.err
     assert "+ MixTask/townhall-live  start" in plan.out
-    assert "Plan: 2 to start, 0 to update, 0 to stop, 0 to resume, 0 unchanged" in plan.out
+    assert "+ Layout/speaker-plus-3@ali-demo  create-layout" in plan.out
+    assert "Plan: 4 to start, 0 to update, 0 to stop, 0 to resume, 0 unchanged" in plan.out
     assert writes(vendors) == {}  # plan never writes
 
     first = reconciler(capsys, "apply", str(example), "--auto-approve")
     assert first.code == 0, first.err
-    assert "Apply: 2 succeeded, 0 failed" in first.out
+    assert "Apply: 4 succeeded, 0 failed" in first.out
     assert writes(vendors) == {"StartMPUTask": 2}
     assert len(running_ids(vendors)) == 2
 
@@ -154,7 +155,7 @@ def test_permanent_error_is_reported_once_with_exit_1(vendors: EmulatorCluster, 
     result = reconciler(capsys, "apply", str(example), "--auto-approve")
     assert result.code == 1
     assert "FAILED" in result.out and "ChargeOverDue" in result.out
-    assert "Apply: 1 succeeded, 1 failed" in result.out
+    assert "Apply: 3 succeeded, 1 failed" in result.out  # both layouts, one task
     assert actions(vendors, "aliyun")["StartMPUTask"] == 2
     store = open_state(".reconciler/state.db")
     assert all(r.intent is None for r in store.records().values())

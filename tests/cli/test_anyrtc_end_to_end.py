@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.emulator.anyrtc import AnyrtcEmulator
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.state import open_state
+from reconciler.vendors.anyrtc.emulator import AnyrtcEmulator
 from tests.cli.helpers import actions, copy_example, kill_apply_during, reconciler, tasks
 from tests.conftest import control
 

@@ -75,4 +75,4 @@ def test_file_secret_is_read_relative_to_its_manifest(vendors, tmp_path: Path,  
     monkeypatch.chdir(REPO / "tests")  # not the manifests' directory
     result = reconciler(capsys, "apply", str(example), "--auto-approve", "--state", f"sqlite:///{tmp_path}/s.db")
     assert result.code == 0, result.err
-    assert "Apply: 2 succeeded, 0 failed" in result.out
+    assert "Apply: 4 succeeded, 0 failed" in result.out

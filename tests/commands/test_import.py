@@ -59,7 +59,8 @@ def test_import_then_the_layout_is_reapplied_once_and_the_next_plan_is_clean(
     code, out, _ = run(capsys, "plan", str(manifests), "--target", TOWNHALL, "--detailed-exitcode")
     assert code == 2
     assert "~ MixTask/townhall-live  update-layout" in out
-    assert "Plan: 0 to start, 1 to update, 0 to stop, 0 to resume, 0 unchanged" in out
+    assert "+ Layout/speaker-plus-3@ali-demo  create-layout" in out  # a target brings its custom layout along
+    assert "Plan: 1 to start, 1 to update, 0 to stop, 0 to resume, 0 unchanged" in out
 
     code, out, _ = run(capsys, "apply", str(manifests), "--target", TOWNHALL, "--auto-approve")
     assert code == 0
@@ -70,7 +71,7 @@ def test_import_then_the_layout_is_reapplied_once_and_the_next_plan_is_clean(
 
     code, out, _ = run(capsys, "plan", str(manifests), "--target", TOWNHALL, "--detailed-exitcode")
     assert code == 0
-    assert "0 to start, 0 to update, 0 to stop, 0 to resume, 1 unchanged" in out
+    assert "0 to start, 0 to update, 0 to stop, 0 to resume, 2 unchanged" in out
 
 
 def test_import_refuses_a_task_the_vendor_does_not_know(

@@ -43,7 +43,7 @@ def test_a_large_plan_becomes_numbered_comments_with_pictures(
     printed = out.split(f"\n{PART_SEPARATOR}\n\n")
     assert len(printed) > 1
     assert all(len(part) <= COMMENT_LIMIT for part in printed)
-    assert printed[0].startswith(f"### Reconciler plan (part 1 of {len(printed)})\n\n**Plan:** {TASKS} to start, ")
+    assert printed[0].startswith(f"### Reconciler plan (part 1 of {len(printed)})\n\n**Plan:** {TASKS + 2} to start, ")  # and the two custom layouts
     whole = "".join(printed)
     assert whole.count('<img src="data:image/svg+xml;base64,') == TASKS
     assert all(whole.count(f"<b>MixTask/room-{i:03d}</b>") == 1 for i in range(TASKS))

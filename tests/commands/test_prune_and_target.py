@@ -37,21 +37,24 @@ def test_prune_guard_then_allow_empty_stops_and_retain_forgets(
 
     code, out, _ = run(capsys, "plan", str(manifests), "--detailed-exitcode")
     assert code == 0  # orphans are listed, never acted on without --prune
-    assert "2 orphaned (apply --prune to remove)" in out
+    assert "4 orphaned (apply --prune to remove)" in out  # the tasks and their two custom layouts
     code, out, _ = run(capsys, "apply", str(manifests), "--prune", "--auto-approve")
     assert code == 0
-    assert ("note: prune guard: the manifests hold no managed resources, so none of the 2 resource(s) in state "
-            "(MixTask/standup-grid, MixTask/townhall-live) will be stopped or forgotten.") in out
+    assert ("note: prune guard: the manifests hold no managed resources, so none of the 4 resource(s) in state "
+            "(Layout/grid-2x2@ali-demo, Layout/speaker-plus-3@ali-demo, MixTask/standup-grid, MixTask/townhall-live) "
+            "will be stopped or forgotten.") in out
     assert "StopMPUTask" not in actions(vendors)
     assert statuses(vendors) == {"standup": 1, "townhall": 1}
 
     code, out, _ = run(capsys, "plan", str(manifests), "--prune", "--allow-empty", "--format", "json")
     jsonschema.validate(json.loads(out), json.loads((REPO / "manifests/schema/plan.schema.json").read_text()))
     changes = {c["address"]: c["action"] for c in json.loads(out)["changes"]}
-    assert changes == {STANDUP: "stop", TOWNHALL: "forget"}
+    # townhall-live keeps running (Retain) with its layout, so no layout of the provider is deleted under it
+    assert changes == {STANDUP: "stop", TOWNHALL: "forget", "Layout/grid-2x2@ali-demo": "forget",
+                       "Layout/speaker-plus-3@ali-demo": "forget"}
     code, out, _ = run(capsys, "apply", str(manifests), "--prune", "--allow-empty", "--auto-approve")
-    assert code == 0 and "Apply: 2 succeeded, 0 failed" in out
-    assert actions(vendors)["StopMPUTask"] == 1
+    assert code == 0 and "Apply: 4 succeeded, 0 failed" in out
+    assert actions(vendors)["StopMPUTask"] == 1 and "DeleteMPULayout" not in actions(vendors)
     assert statuses(vendors) == {"standup": 3, "townhall": 1}  # Retain: still running, no longer managed
     assert run(capsys, "state", "list")[1].endswith("0 resource(s)\n")
 
@@ -76,12 +79,12 @@ def test_targets_apply_a_subset_and_unknown_targets_fail_before_any_vendor_call(
     assert actions(vendors) == {}
 
     code, out, _ = run(capsys, "apply", str(manifests), "--auto-approve", "--target", STANDUP)
-    assert code == 0 and "Apply: 1 succeeded, 0 failed" in out
+    assert code == 0 and "Apply: 2 succeeded, 0 failed" in out  # with the custom layout it needs
     assert statuses(vendors) == {"standup": 1}
     code, out, _ = run(capsys, "plan", str(manifests), "--detailed-exitcode")
     assert code == 2
     assert "+ MixTask/townhall-live  start" in out
-    assert "1 to start, 0 to update, 0 to stop, 0 to resume, 1 unchanged" in out
+    assert "2 to start, 0 to update, 0 to stop, 0 to resume, 2 unchanged" in out
     code, out, _ = run(capsys, "plan", str(manifests), "--detailed-exitcode", "--target", STANDUP,
                        "--target", STANDUP)
-    assert code == 0 and "0 to start, 0 to update, 0 to stop, 0 to resume, 1 unchanged" in out
+    assert code == 0 and "0 to start, 0 to update, 0 to stop, 0 to resume, 2 unchanged" in out

@@ -51,13 +51,13 @@ def test_saved_plan_applies_exactly_its_changes_even_after_the_manifests_moved_o
         vendors: EmulatorCluster, manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "plan", str(manifests), "--out", "plan.json", "--detailed-exitcode")
     assert code == 2
-    assert "Plan: 2 to start, 0 to update, 0 to stop, 0 to resume, 0 unchanged" in out
+    assert "Plan: 4 to start, 0 to update, 0 to stop, 0 to resume, 0 unchanged" in out  # 2 tasks, 2 layouts
     assert tasks(vendors) == {}
     (manifests / "tasks.yaml").unlink()  # what was reviewed is the plan, not what the branch holds now
 
     code, out, err = run(capsys, "apply", "plan.json")
     assert (code, err) == (0, "")
-    assert "Apply: 2 succeeded, 0 failed" in out
+    assert "Apply: 4 succeeded, 0 failed" in out
     assert actions(vendors).get("StartMPUTask") == 2
     started = tasks(vendors)
     assert sorted(t["channel"] for t in started.values()) == ["standup", "townhall"]
@@ -66,7 +66,7 @@ def test_saved_plan_applies_exactly_its_changes_even_after_the_manifests_moved_o
     (manifests / "tasks.yaml").write_text((REPO / "examples" / "aliyun" / "tasks.yaml").read_text())
     code, out, _ = run(capsys, "plan", str(manifests), "--detailed-exitcode")
     assert code == 0
-    assert "0 to start, 0 to update, 0 to stop, 0 to resume, 2 unchanged" in out
+    assert "0 to start, 0 to update, 0 to stop, 0 to resume, 4 unchanged" in out
 
 
 def test_plan_refused_when_the_state_serial_moved(
@@ -124,7 +124,7 @@ def test_show_renders_a_stale_plan_in_every_format_without_state_or_network(
     assert (code, err) == (0, "")
     assert out.startswith("Saved plan made ")
     assert "~ MixTask/townhall-live  update-layout" in out
-    assert "Plan: 0 to start, 1 to update, 0 to stop, 0 to resume, 1 unchanged" in out
+    assert "Plan: 0 to start, 1 to update, 0 to stop, 0 to resume, 2 unchanged, 1 orphaned" in out
     code, out, _ = run(capsys, "show", str(plan_file), "--format", "json")
     shown = json.loads(out)
     jsonschema.validate(shown, SCHEMA)

@@ -1,0 +1,472 @@
+"""Alibaba Cloud RTC (API 2018-01-11) emulator: the bypass-live MPU mix tasks, written from the vendor
+document (chapters 2 "调用方式", 8 "旁路直播", 9 error codes).
+
+RPC API at the root path: GET or POST, parameters in the query and/or a form body (signed together),
+`Format=JSON|XML` (any case; default XML), errors as {RequestId, HostId, Code, Message}. Every request is
+authenticated with signature v1 (recomputed with the HTTP method actually used), a +/-15 min
+Timestamp window and SignatureNonce replay protection, then rate-limited per AccessKeyId.
+
+Actions: StartMPUTask, GetMPUTaskStatus (Status 0-6), UpdateMPULayout, UpdateMPUTask (same layout
+fields, plus MediaEncode), StopMPUTask, and the custom layouts of `emulator_layouts` (CreateMPULayout,
+ModifyMPULayout, DescribeMPULayoutInfoList, DeleteMPULayout). A task's snapshot shows its `mix`: the
+geometry of each of its LayoutIds with the users placed in the panes, read when asked (a modified
+layout shows at once).
+
+Assumptions where the document is silent or contradicts itself (also in docs/vendors/aliyun.md):
+- Checks, in order: Timestamp/Signature/SignatureNonce present (400 Request.No*); AccessKeyId,
+  Version=2018-01-11 (MissingParameter / NoSuchVersion); SignatureMethod HMAC-SHA1 in any case (the
+  document writes "Hmac-SHA1") and SignatureVersion 1.0 (IncompleteSignature); Timestamp format and
+  window (401 Request.IllegalTimestamp); known AccessKeyId (401 Request.IllegalAuth); signature (401
+  Request.IllegalSignature); nonce unseen in the window (400 Request.InvalidNonce); Action (400
+  UnsupportedOperation); rate limit (400 Throttling.User "Request was denied due to user flow
+  control."); AppId (400 Request.NoAppID; 404 Service.NoApp when no account has it; 400
+  Request.InvalidAppID when it belongs to another AccessKey's account).
+- Missing or malformed action parameters answer Alibaba Cloud's common MissingParameter /
+  InvalidParameter (400). `N` of LayoutIds.N and UserPanes.N.* must be 1..15 (the table says so;
+  the document's example writes UserPanes.0). MediaEncode must be one of 0,1,10,20,22,30 (the
+  example's value 2 is not in the enum table). TaskProfile must be one of the eight listed values.
+- TaskIds are unique service-wide for as long as the emulator holds the task (running or stopped):
+  a second StartMPUTask answers 400 `Task.AlreadyExists` "Task already exists" (the Live API's
+  wording). A StreamURL used by a task in status 0/1 answers 400 `StreamURL.InUse`; within 10 s
+  of that URL's last stop, 400 `StreamURL.RecentlyStopped`.
+- StopMPUTask on a stopped task succeeds and changes nothing; UpdateMPULayout/UpdateMPUTask on a
+  stopped task answer 400 `InvalidTask.Stopped`. An unknown TaskId (or one of another app) answers
+  404 InvalidTask.NotFound. Omitted optional layout fields of an update take their documented
+  defaults (CropMode 2, BackgroundColor 0); UpdateMPUTask keeps MediaEncode when omitted.
+- New tasks start in Status 1 (running); POST /_emulator/new-task-status {"status": 0} makes them
+  start in 0 (waiting for the channel).
+- Limits per AccessKeyId: GetMPUTaskStatus 4000/minute; every other action 20/s (each action its own).
+
+Control endpoints (besides the shared ones in emulator/base.py):
+    POST /_emulator/drift  {"taskId": ID, "status": 2..6}   stop the task with that status
+                           {"taskId": ID, "status": 0|1}    move a live task between waiting/running
+                           {"taskId": ID, "layout": {"LayoutIds": [1, 2], "UserPanes": [{"PaneId": 0,
+                             "UserId": "u", "SourceType": "camera"}], "CropMode": 1}}  change its layout
+                           {"taskId": ID, "delete": true}   forget the task (as if it never existed)
+                           {"layoutId": ID, "panes": [{"PaneId": 0, "X": 0, ...}]}  edit a layout (console)
+                           {"layoutId": ID, "delete": true}   delete a layout (console)
+    GET  /_emulator/layouts                                  every custom layout, by LayoutId
+    POST /_emulator/new-task-status {"status": 0|1}         the status new tasks start in
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from xml.sax.saxutils import escape
+
+from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.vendors.aliyun.emulator_layouts import ACTIONS as LAYOUT_ACTIONS
+from reconciler.vendors.aliyun.emulator_layouts import LayoutBook
+from reconciler.vendors.aliyun.signing import (
+    SIGNATURE_VERSION,
+    TIMESTAMP_FORMAT,
+    signature,
+    signatures_match,
+)
+
+HOST_ID = "rtc.aliyuncs.com"
+API_VERSION = "2018-01-11"
+TIMESTAMP_WINDOW = 15 * 60.0
+STREAM_URL_REUSE_SECONDS = 10.0
+MAX_N = 15
+TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CHANNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MEDIA_ENCODES = frozenset({0, 1, 10, 20, 22, 30})
+TASK_PROFILES = frozenset({"4IN_720P", "2IN_720P", "1IN_720P", "4IN_360P", "2IN_360P", "1IN_360P",
+                           "Mixed_Audio", "1IN_Audio"})
+SOURCE_TYPES = frozenset({"camera", "shareScreen"})
+LIVE = (0, 1)  # waiting for the channel, running
+COMMON_PARAMS = frozenset({"Action", "Format", "Version", "AccessKeyId", "Signature", "SignatureMethod",
+                           "SignatureVersion", "SignatureNonce", "Timestamp", "SecurityToken", "RegionId",
+                           "SignatureType"})
+
+# code -> (HTTP status, message); chapter 9 of the document plus Alibaba Cloud's common codes
+ERRORS: dict[str, tuple[int, str]] = {
+    "Request.NoTimestamp": (400, "The request has no Timestamp."),
+    "Request.NoSignature": (400, "The request has no Signature."),
+    "Request.NoNonce": (400, "The request has no SignatureNonce."),
+    "Request.NoAppID": (400, "The request has no AppId."),
+    "Request.NoChannelID": (400, "The request has no ChannelId."),
+    "Request.InvalidAppID": (400, "The AppId does not belong to the account of this AccessKey."),
+    "Request.InvalidChannelID": (400, "The ChannelId is not valid: use 1-64 characters of A-Z a-z 0-9 _ -."),
+    "Request.InvalidNonce": (400, "The SignatureNonce was already used."),
+    "Request.IllegalTimestamp": (401, "The Timestamp is malformed or more than 15 minutes from the server time."),
+    "Request.IllegalSignature": (401, "The signature does not match the one we calculated."),
+    "Request.IllegalAuth": (401, "The AccessKeyId does not exist."),
+    "Service.NoApp": (404, "The App does not exist."),
+    "Service.BuildSignature": (500, "Failed to build the signature."),
+    "Service.Inactive": (200, "The service is not available."),
+    "App.Stop": (200, "The app is disabled; re-enable the AppId in the console."),
+    "App.ChargeOverDue": (200, "The AppId is overdue; please top up."),
+    "InvalidTask.IDError": (400, "The TaskId is not valid: use 1-64 characters of A-Z a-z 0-9 _ -."),
+    "InvalidTask.NotFound": (404, "The task does not exist."),
+    "InvalidLayout.NotFound": (404, "The layout does not exist."),
+    "InvalidLayout.InUse": (400, "The layout is used by a running task."),
+    "InvalidTask.Stopped": (400, "The task has stopped; its layout can only change while it runs."),
+    "Task.AlreadyExists": (400, "Task already exists"),
+    "StreamURL.InUse": (400, "The StreamURL is used by another running task."),
+    "StreamURL.RecentlyStopped": (400, "The StreamURL was used by a task that stopped less than 10 seconds ago."),
+    "Throttling.User": (400, "Request was denied due to user flow control."),
+    "UnsupportedOperation": (400, "The specified action is not supported."),
+    "NoSuchVersion": (400, "The specified version does not exist."),
+    "IncompleteSignature": (400, "The request signature does not conform to Aliyun standards."),
+    "MissingParameter": (400, 'The input parameter "{}" that is mandatory for processing this request is not supplied.'),
+    "InvalidParameter": (400, 'The specified value of parameter "{}" is not valid.'),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, detail: str = "") -> None:
+        self.code = code
+        self.status, template = ERRORS[code]
+        self.message = template.format(detail) if "{}" in template else template
+        super().__init__(self.message)
+
+
+@dataclass
+class MpuTask:
+    task_id: str
+    app_id: str
+    channel: str
+    stream_url: str
+    status: int
+    media_encode: int
+    task_profile: str | None
+    layout: dict[str, Any]
+    params: dict[str, str]
+    started_at: float
+    stopped_at: float | None = None
+    history: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "appId": self.app_id, "status": self.status, "channel": self.channel,
+                "streamUrl": self.stream_url, "mediaEncode": self.media_encode, "taskProfile": self.task_profile,
+                **self.layout, "params": dict(self.params), "startedAt": self.started_at,
+                "stoppedAt": self.stopped_at, "history": list(self.history)}
+
+
+def _int(params: Mapping[str, str], name: str, default: int | None, ok: Callable[[int], bool]) -> int:
+    """An integer parameter: MissingParameter when required and absent, InvalidParameter when not `ok`."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise ApiError("MissingParameter", name)
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError("InvalidParameter", name) from None
+    if not ok(value):
+        raise ApiError("InvalidParameter", name)
+    return value
+
+
+def _numbered(params: Mapping[str, str], prefix: str) -> dict[int, dict[str, str]]:
+    """`Prefix.N` and `Prefix.N.Field` parameters grouped by N (1..15), field "" for the bare form."""
+    found: dict[int, dict[str, str]] = {}
+    pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)(?:\.(\w+))?$")
+    for key, value in params.items():
+        match = pattern.match(key)
+        if match is None:
+            continue
+        n = int(match.group(1))
+        if not 1 <= n <= MAX_N:
+            raise ApiError("InvalidParameter", f"{prefix}.{match.group(1)} (N must be 1..{MAX_N})")
+        found.setdefault(n, {})[match.group(2) or ""] = value
+    return found
+
+
+def parse_layout(params: Mapping[str, str]) -> dict[str, Any]:
+    """LayoutIds.N, UserPanes.N.*, CropMode, BackgroundColor, as StartMPUTask and the updates take them."""
+    layout_ids = [_int({f"LayoutIds.{n}": f.get("", "")}, f"LayoutIds.{n}", None, lambda v: v >= 1)
+                  for n, f in sorted(_numbered(params, "LayoutIds").items())]
+    if not layout_ids:
+        raise ApiError("MissingParameter", "LayoutIds.N")
+    panes: list[dict[str, Any]] = []
+    for n, fields in sorted(_numbered(params, "UserPanes").items()):
+        name = f"UserPanes.{n}.PaneId"
+        pane_id = _int({name: fields.get("PaneId", "")}, name, None, lambda v: 0 <= v < MAX_N)
+        source = fields.get("SourceType") or "camera"
+        if source not in SOURCE_TYPES:
+            raise ApiError("InvalidParameter", f"UserPanes.{n}.SourceType")
+        if any(p["PaneId"] == pane_id for p in panes):
+            raise ApiError("InvalidParameter", name)
+        panes.append({"PaneId": pane_id, "UserId": fields.get("UserId", ""), "SourceType": source})
+    return {
+        "layoutIds": layout_ids,
+        "userPanes": panes,
+        "cropMode": _int(params, "CropMode", 2, lambda v: 0 <= v <= 2),
+        "backgroundColor": _int(params, "BackgroundColor", 0, lambda v: 0 <= v <= 0xFFFFFF),
+    }
+
+
+def _utc_seconds(stamp: str) -> float:
+    try:
+        return float(calendar.timegm(time.strptime(stamp, TIMESTAMP_FORMAT)))
+    except ValueError:
+        raise ApiError("Request.IllegalTimestamp") from None
+
+
+class AliyunEmulator(VendorEmulator):
+    vendor: ClassVar[str] = "aliyun"
+    DEMO_ACCOUNTS: ClassVar[list[dict[str, Any]]] = [
+        {"appId": "demo-aliyun-app", "accessKeyId": "LTAI5tDemoAccessKey00001",
+         "accessKeySecret": "demoSecretForTheAliyunEmulator"},
+        {"appId": "demo-aliyun-other", "accessKeyId": "LTAI5tDemoAccessKey00002",
+         "accessKeySecret": "otherSecretForAliyunEmulator02"},
+    ]
+    DEMO_ENV: ClassVar[dict[str, str]] = {
+        "ALIYUN_ACCESS_KEY_ID": "LTAI5tDemoAccessKey00001",
+        "ALIYUN_ACCESS_KEY_SECRET": "demoSecretForTheAliyunEmulator",
+    }
+    DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {  # (calls, window seconds) per AccessKeyId
+        "GetMPUTaskStatus": (4000, 60.0),
+        **{action: (20, 1.0) for action in ("StartMPUTask", "UpdateMPULayout", "UpdateMPUTask", "StopMPUTask")},
+        **{action: (10, 1.0) for action in LAYOUT_ACTIONS},  # the layout pages: 10 calls/s per user
+    }
+
+    def __init__(self, accounts: list[dict[str, Any]] | None = None, clock: Any = None) -> None:
+        super().__init__(accounts, clock)
+        self.secrets: dict[str, str] = {}
+        self.app_keys: dict[str, set[str]] = {}  # AppId -> the AccessKeyIds of its account
+        for account in self.accounts:
+            key_id, app_id = str(account["accessKeyId"]), str(account["appId"])
+            self.secrets[key_id] = str(account["accessKeySecret"])
+            self.app_keys.setdefault(app_id, set()).add(key_id)
+        self.tasks: dict[str, MpuTask] = {}
+        self.released: dict[str, float] = {}  # StreamURL -> when its last task stopped
+        self.nonces: dict[tuple[str, str], float] = {}
+        self.new_task_status = 1
+        self.layouts = LayoutBook(ApiError)
+        self.handlers: dict[str, Callable[[dict[str, str], str], dict[str, Any]]] = {
+            "StartMPUTask": self._start, "GetMPUTaskStatus": self._status, "UpdateMPULayout": self._update,
+            "UpdateMPUTask": self._update, "StopMPUTask": self._stop,
+            "CreateMPULayout": self.layouts.create, "ModifyMPULayout": self.layouts.modify,
+            "DescribeMPULayoutInfoList": self.layouts.describe,
+            "DeleteMPULayout": lambda params, app_id: self.layouts.delete(params, app_id, self._layout_in_use),
+        }
+
+    # -- protocol --------------------------------------------------------------------------------
+    def action_of(self, request: EmulatorRequest) -> str:
+        return request.params().get("Action") or "(none)"
+
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        params = request.params()
+        action = params.get("Action", "")
+        try:
+            key_id = self._authenticate(request.method, params)
+            handler = self.handlers.get(action)
+            if handler is None:
+                raise ApiError("UnsupportedOperation")
+            if not self.within_limit(action, key_id):
+                raise ApiError("Throttling.User")
+            with self.lock:
+                self._check_app(params, key_id)
+                payload = handler(params, params["AppId"])
+        except ApiError as exc:
+            return self._answer(params, f"{action}Response", exc.status,
+                                {"RequestId": self.request_id(), "HostId": HOST_ID, "Code": exc.code,
+                                 "Message": exc.message},
+                                "throttled" if exc.code.startswith("Throttling") else f"error:{exc.code}")
+        return self._answer(params, f"{action}Response", 200, {"RequestId": self.request_id(), **payload}, "ok")
+
+    def error_response(self, request: EmulatorRequest, code: str | None, status: int | None,
+                       message: str | None) -> EmulatorResponse:
+        code = code or "Service.BuildSignature"
+        default_status, default_message = ERRORS.get(code, (500 if code.startswith("Service.") else 400, code))
+        body = {"RequestId": self.request_id(), "HostId": HOST_ID, "Code": code,
+                "Message": message or default_message.replace(' "{}"', "")}
+        return self._answer(request.params(), "Error", status or default_status, body, f"error:{code}")
+
+    def state_snapshot(self) -> dict[str, Any]:
+        return {task_id: {**task.snapshot(), "mix": self.layouts.mix(task.layout["layoutIds"], task.layout["userPanes"])}
+                for task_id, task in sorted(self.tasks.items())}
+
+    def reset_tasks(self) -> None:
+        self.tasks.clear()
+        self.released.clear()
+        self.nonces.clear()
+        self.new_task_status = 1
+        self.layouts = LayoutBook(ApiError)
+        self.handlers.update({
+            "CreateMPULayout": self.layouts.create, "ModifyMPULayout": self.layouts.modify,
+            "DescribeMPULayoutInfoList": self.layouts.describe,
+            "DeleteMPULayout": lambda params, app_id: self.layouts.delete(params, app_id, self._layout_in_use)})
+
+    def drift(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if "layoutId" in body:
+            return self.layouts.drift(body)
+        task = self.tasks.get(str(body.get("taskId")))
+        if task is None:
+            raise ValueError(f"no task {body.get('taskId')!r}")
+        if body.get("delete"):
+            self._finish(task, task.status)
+            del self.tasks[task.task_id]
+            return {"deleted": task.task_id}
+        if "status" in body:
+            status = int(body["status"])
+            if not 0 <= status <= 6:
+                raise ValueError("status must be 0..6")
+            if status in LIVE and task.status not in LIVE:
+                raise ValueError("a stopped task cannot run again")
+            if status in LIVE:
+                task.status = status
+            else:
+                self._finish(task, status)
+            task.history.append(f"drift:status={status}")
+        elif "layout" in body:
+            for key, name in (("layoutIds", "LayoutIds"), ("userPanes", "UserPanes"), ("cropMode", "CropMode"),
+                              ("backgroundColor", "BackgroundColor")):
+                if name in body["layout"]:
+                    task.layout[key] = body["layout"][name]
+            task.history.append("drift:layout")
+        else:
+            raise ValueError("drift needs one of status, layout or delete")
+        return {"task": task.snapshot()}
+
+    def control_extra(self, name: str, request: EmulatorRequest) -> EmulatorResponse | None:
+        if name == "new-task-status" and request.method == "POST":
+            status = int((request.json() or {}).get("status", 1))
+            if status not in LIVE:
+                return EmulatorResponse.json(400, {"error": "status must be 0 or 1"})
+            self.new_task_status = status
+            return EmulatorResponse.json(200, {"newTaskStatus": status})
+        if name == "layouts" and request.method == "GET":
+            return EmulatorResponse.json(200, {"layouts": self.layouts.snapshot()})
+        return None
+
+    # -- authentication ------------------------------------------------------------------------------
+    def _authenticate(self, method: str, params: Mapping[str, str]) -> str:
+        """Return the AccessKeyId of a correctly signed, fresh, never-seen request."""
+        for name, code in (("Timestamp", "Request.NoTimestamp"), ("Signature", "Request.NoSignature"),
+                           ("SignatureNonce", "Request.NoNonce")):
+            if not params.get(name):
+                raise ApiError(code)
+        for name in ("AccessKeyId", "Version", "SignatureMethod", "SignatureVersion"):
+            if not params.get(name):
+                raise ApiError("MissingParameter", name)
+        if params["Version"] != API_VERSION:
+            raise ApiError("NoSuchVersion")
+        if params["SignatureMethod"].upper() != "HMAC-SHA1" or params["SignatureVersion"] != SIGNATURE_VERSION:
+            raise ApiError("IncompleteSignature")
+        now = self.clock.now()
+        if abs(now - _utc_seconds(params["Timestamp"])) > TIMESTAMP_WINDOW:
+            raise ApiError("Request.IllegalTimestamp")
+        key_id = params["AccessKeyId"]
+        secret = self.secrets.get(key_id)
+        if secret is None:
+            raise ApiError("Request.IllegalAuth")
+        if not signatures_match(signature(method, params, secret), params["Signature"]):
+            raise ApiError("Request.IllegalSignature")
+        with self.lock:
+            for old in [k for k, seen in self.nonces.items() if now - seen > TIMESTAMP_WINDOW]:
+                del self.nonces[old]
+            if (key_id, params["SignatureNonce"]) in self.nonces:
+                raise ApiError("Request.InvalidNonce")
+            self.nonces[(key_id, params["SignatureNonce"])] = now
+        return key_id
+
+    def _check_app(self, params: Mapping[str, str], key_id: str) -> None:
+        app_id = params.get("AppId")
+        if not app_id:
+            raise ApiError("Request.NoAppID")
+        if app_id not in self.app_keys:
+            raise ApiError("Service.NoApp")
+        if key_id not in self.app_keys[app_id]:
+            raise ApiError("Request.InvalidAppID")
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def _task(self, params: Mapping[str, str], app_id: str) -> MpuTask:
+        task_id = params.get("TaskId", "")
+        if not TASK_ID.match(task_id):
+            raise ApiError("InvalidTask.IDError")
+        task = self.tasks.get(task_id)
+        if task is None or task.app_id != app_id:
+            raise ApiError("InvalidTask.NotFound")
+        return task
+
+    def _start(self, params: dict[str, str], app_id: str) -> dict[str, Any]:
+        channel = params.get("ChannelId")
+        if not channel:
+            raise ApiError("Request.NoChannelID")
+        if not CHANNEL_ID.match(channel):
+            raise ApiError("Request.InvalidChannelID")
+        task_id = params.get("TaskId", "")
+        if not TASK_ID.match(task_id):
+            raise ApiError("InvalidTask.IDError")
+        layout = parse_layout(params)
+        self.layouts.check_task_layouts(layout["layoutIds"], app_id)
+        media_encode = _int(params, "MediaEncode", None, lambda v: v in MEDIA_ENCODES)
+        profile = params.get("TaskProfile") or None
+        if profile is not None and profile not in TASK_PROFILES:
+            raise ApiError("InvalidParameter", "TaskProfile")
+        stream_url = params.get("StreamURL")
+        if not stream_url:
+            raise ApiError("MissingParameter", "StreamURL")
+        if task_id in self.tasks:
+            raise ApiError("Task.AlreadyExists")
+        now = self.clock.now()
+        if any(t.stream_url == stream_url and t.status in LIVE for t in self.tasks.values()):
+            raise ApiError("StreamURL.InUse")
+        if now - self.released.get(stream_url, -1e18) < STREAM_URL_REUSE_SECONDS:
+            raise ApiError("StreamURL.RecentlyStopped")
+        self.tasks[task_id] = MpuTask(
+            task_id=task_id, app_id=app_id, channel=channel, stream_url=stream_url,
+            status=self.new_task_status, media_encode=media_encode, task_profile=profile, layout=layout,
+            params=_own_params(params), started_at=now, history=["StartMPUTask"])
+        return {}
+
+    def _status(self, params: dict[str, str], app_id: str) -> dict[str, Any]:
+        return {"Status": self._task(params, app_id).status}
+
+    def _update(self, params: dict[str, str], app_id: str) -> dict[str, Any]:
+        task = self._task(params, app_id)
+        if task.status not in LIVE:
+            raise ApiError("InvalidTask.Stopped")
+        layout = parse_layout(params)
+        self.layouts.check_task_layouts(layout["layoutIds"], app_id)
+        if params.get("Action") == "UpdateMPUTask":
+            task.media_encode = _int(params, "MediaEncode", task.media_encode, lambda v: v in MEDIA_ENCODES)
+        task.layout = layout
+        task.params = {**task.params, **_own_params(params)}
+        task.history.append(params["Action"])
+        return {}
+
+    def _stop(self, params: dict[str, str], app_id: str) -> dict[str, Any]:
+        task = self._task(params, app_id)
+        if task.status in LIVE:
+            self._finish(task, 3)
+            task.history.append("StopMPUTask")
+        return {}
+
+    def _layout_in_use(self, layout_id: int) -> bool:
+        return any(layout_id in t.layout["layoutIds"] for t in self.tasks.values() if t.status in LIVE)
+
+    def _finish(self, task: MpuTask, status: int) -> None:
+        """Stop a live task with `status`; its StreamURL becomes reusable 10 s later."""
+        if task.status in LIVE:
+            task.stopped_at = self.clock.now()
+            self.released[task.stream_url] = task.stopped_at
+        task.status = status
+
+    # -- envelopes -----------------------------------------------------------------------------------
+    def _answer(self, params: Mapping[str, str], root: str, status: int, body: dict[str, Any],
+                outcome: str) -> EmulatorResponse:
+        if params.get("Format", "").upper() == "JSON":
+            response = EmulatorResponse.json(status, body, outcome)
+            response.content_type = "application/json;charset=utf-8"
+            return response
+        root = "Error" if "Code" in body else root
+        inner = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in body.items())
+        xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>{inner}</{root}>'
+        return EmulatorResponse(status, xml.encode("utf-8"), "text/xml;charset=utf-8", {}, outcome)
+
+
+def _own_params(params: Mapping[str, str]) -> dict[str, str]:
+    """The action's own parameters, without the common (signature) ones."""
+    return {k: v for k, v in sorted(params.items()) if k not in COMMON_PARAMS}

@@ -1,0 +1,1 @@
+"""anyRTC cloud recording (the Agora-compatible REST API)."""

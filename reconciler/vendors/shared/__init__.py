@@ -1,0 +1,1 @@
+"""What several vendors share: pure helpers no single vendor owns."""

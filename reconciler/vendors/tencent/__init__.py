@@ -1,0 +1,1 @@
+"""Tencent live engine REST: MCU mixes of a room."""

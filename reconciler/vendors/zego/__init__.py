@@ -1,0 +1,1 @@
+"""ZEGO server API: stream mixes and stream bans."""
