@@ -1,7 +1,7 @@
 """Benchmark: applying N Aliyun MPU tasks against the emulator, paced vs unpaced.
 
 Paced is the shipped behaviour: a token bucket per AccessKey seeded from the documented limits
-(StartMPUTask 20/s, GetMPUTaskStatus 4,000/min). Unpaced sends as fast as `--concurrency` allows,
+(StartMPUTask 500/s, GetMPUTaskStatus 4,000/min). Unpaced sends as fast as `--concurrency` allows,
 the fixed-parallelism pattern that gets throttled; it recovers only through backoff retries.
 
 Run from the repository root:
@@ -105,7 +105,8 @@ def main() -> None:
     os.environ.update(emulator_class("aliyun").DEMO_ENV)
     cluster = EmulatorCluster.start(vendors=["aliyun"])
     try:
-        print(f"apply {args.tasks} Aliyun MPU tasks, concurrency {args.concurrency}, emulator limit 20 starts/s")
+        starts = emulator_class("aliyun").DEFAULT_LIMITS["StartMPUTask"][0]
+        print(f"apply {args.tasks} Aliyun MPU tasks, concurrency {args.concurrency}, emulator limit {starts:g} starts/s")
         print(f"{'mode':<10}{'apply s':>9}{'starts/s':>10}{'re-plan s':>11}{'requests':>10}{'throttled':>11}"
               f"{'failed':>8}{'left':>6}")
         for mode in ("paced", "unpaced"):

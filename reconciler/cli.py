@@ -3,7 +3,7 @@
 Exit codes are decided here and nowhere else:
     0  success; for `plan --detailed-exitcode`: no changes
     1  any error: invalid manifests, vendor errors, lock held, usage errors, a failed change
-    2  `plan --detailed-exitcode` only: changes are present
+    2  `plan --detailed-exitcode`: changes are present; `compare`: the plans differ
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from reconciler import __version__
-from reconciler.commands import demo, emulator, importing, layout, plan_apply, show, state
+from reconciler import __version__, httplog
+from reconciler.commands import compare, demo, emulator, importing, layout, plan_apply, show, state
 from reconciler.commands import schema as schema_cmd
 from reconciler.commands import watch as watch_cmd
 from reconciler.errors import ManifestErrors, ReconcilerError
@@ -25,8 +25,16 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
-    """Plan and apply RTC vendors' cloud mix tasks, layouts, recordings and stream rules from YAML manifests."""
+@click.option("-v", "--verbose", count=True,
+              help="Log to stderr: -v what the reconciler does, -vv also every HTTP exchange with the vendors "
+                   "(headers left out, signatures and secret values masked).")
+def cli(verbose: int) -> None:
+    """Plan and apply RTC vendors' cloud mix tasks, layouts, recordings and stream rules from YAML manifests.
+
+    Shell completion: eval "$(_RECONCILER_COMPLETE=bash_source reconciler)" in ~/.bashrc
+    (zsh_source in ~/.zshrc, fish_source for fish); see the README.
+    """
+    httplog.configure(verbose)
 
 
 cli.add_command(plan_apply.validate_command)
@@ -36,6 +44,7 @@ cli.add_command(emulator.emulator_command)
 cli.add_command(state.state_group)
 cli.add_command(demo.demo_command)
 cli.add_command(show.show_command)
+cli.add_command(compare.compare_command)
 cli.add_command(importing.import_command)
 cli.add_command(layout.layout_group)
 cli.add_command(watch_cmd.watch_command)

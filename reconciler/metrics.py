@@ -1,20 +1,28 @@
 """Prometheus metrics and the health endpoint of watch mode.
 
 What is counted (names as scraped):
-    reconciler_reconcile_runs_total{outcome}          one per run: success | failed | error | invalid
+    reconciler_reconcile_runs_total{outcome}          one per run
+    reconciler_run_duration_seconds{outcome}          histogram of how long each run took
     reconciler_changes_total{action, outcome}         one per change apply executed; action is the plan
                                                       action (create, update, stop, resume, pause,
-                                                      replace, forget), outcome ok | failed
+                                                      replace, forget)
     reconciler_vendor_calls_total{vendor, outcome}    vendor *operations*, not HTTP requests: one per
                                                       executed change that calls a vendor (forget does
-                                                      not), outcome ok | error, plus one `error` per
-                                                      vendor error that aborted a run (e.g. an observe
-                                                      during refresh); retries inside a provider and
-                                                      successful observes are not counted
+                                                      not), plus one `failed` per vendor error that
+                                                      aborted a run (e.g. an observe during refresh);
+                                                      retries inside a provider and successful
+                                                      observes are not counted
     reconciler_drift_detected_total{kind}             one per resource per run whose plan says drift
     reconciler_last_success_timestamp_seconds         end of the last successful run (Unix time)
     reconciler_last_run_timestamp_seconds             end of the last run, whatever its outcome
     reconciler_consecutive_failed_runs                failed runs since the last success
+    reconciler_build_info{version, python}            1, labelled with the installed version
+
+One outcome vocabulary for every metric: `success`, `failed` (attempted, and it did not work),
+`error` (a run stopped early) and `invalid` (the manifests did not validate); runs use all four,
+changes and vendor calls `success` and `failed`. Every labelled series exists at 0 from start-up
+(every outcome, action, vendor and managed kind), so `increase(...)` and `rate(...)` see the first
+event after a restart instead of a series that appears already at 1.
 
 Health (`GET /healthz`): 200 while the last run succeeded and ended within 3 intervals, or while no
 run has ended yet and the agent started within 3 intervals; 503 otherwise (the last run failed, or
@@ -28,6 +36,7 @@ prometheus-client's exposition, `/healthz` is ours; it runs in a daemon thread b
 from __future__ import annotations
 
 import json
+import platform
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,9 +45,18 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 
-RUN_OUTCOMES = ("success", "failed", "error", "invalid")
+from reconciler import __version__
+from reconciler.model.base import VENDORS
+from reconciler.model.registry import MANAGED_KINDS
+from reconciler.plan.types import Action
+
+OUTCOMES = ("success", "failed", "error", "invalid")  # the one vocabulary of every metric's `outcome`
+RUN_OUTCOMES = OUTCOMES
+STEP_OUTCOMES = ("success", "failed")  # a change, a vendor operation: it worked or it did not
+ACTIONS = tuple(a.value for a in Action if a.writes)
+DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 HEALTH_WINDOW_INTERVALS = 3
 
 StartResponse = Callable[..., Any]
@@ -46,10 +64,13 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class WatchMetrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, *, vendors: Iterable[str] = VENDORS,
+                 kinds: Iterable[str] | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.runs = Counter("reconciler_reconcile_runs", "Reconcile runs by outcome.", ["outcome"], registry=r)
+        self.duration = Histogram("reconciler_run_duration_seconds", "How long reconcile runs took, by outcome.",
+                                  ["outcome"], buckets=DURATION_BUCKETS, registry=r)
         self.changes = Counter("reconciler_changes", "Changes executed by apply, by plan action and outcome.",
                                ["action", "outcome"], registry=r)
         self.vendor_calls = Counter("reconciler_vendor_calls",
@@ -62,11 +83,26 @@ class WatchMetrics:
         self.last_run = Gauge("reconciler_last_run_timestamp_seconds", "Unix time the last run ended.", registry=r)
         self.consecutive_failures = Gauge("reconciler_consecutive_failed_runs",
                                           "Failed runs since the last successful one.", registry=r)
+        self.build_info = Gauge("reconciler_build_info", "Always 1; the labels say which build runs.",
+                                ["version", "python"], registry=r)
+        self.build_info.labels(__version__, platform.python_version()).set(1)
+        # every series at 0 from the start, so rate() and increase() see the first event after a restart
         for outcome in RUN_OUTCOMES:
-            self.runs.labels(outcome)  # present at 0, so rate() works from the first scrape
+            self.runs.labels(outcome)
+            self.duration.labels(outcome)
+        for action in ACTIONS:
+            for outcome in STEP_OUTCOMES:
+                self.changes.labels(action, outcome)
+        for vendor in vendors:
+            for outcome in STEP_OUTCOMES:
+                self.vendor_calls.labels(vendor, outcome)
+        for kind in sorted(MANAGED_KINDS if kinds is None else kinds):
+            self.drift_detected.labels(kind)
 
-    def run(self, outcome: str, now: float) -> None:
+    def run(self, outcome: str, now: float, duration: float | None = None) -> None:
         self.runs.labels(outcome).inc()
+        if duration is not None:
+            self.duration.labels(outcome).observe(max(duration, 0.0))
         self.last_run.set(now)
         if outcome == "success":
             self.last_success.set(now)

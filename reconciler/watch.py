@@ -173,6 +173,7 @@ class RunReport:
     drift: int = 0
     message: str = ""
     changes: dict[str, Change] = field(default_factory=dict)
+    started_at: float | None = None
 
 
 class Watcher:
@@ -253,7 +254,7 @@ class Watcher:
     # -- one run -----------------------------------------------------------------------------
     async def run_once(self) -> RunReport:
         self.runs += 1
-        report = RunReport(self.runs)
+        report = RunReport(self.runs, started_at=self.clock())
         if self.options.git_pull:
             self._pull(report.run)
         try:
@@ -271,7 +272,7 @@ class Watcher:
         except VendorError as exc:
             report.outcome, report.message = "error", str(exc)
             if self.metrics is not None:
-                self.metrics.vendor_call(exc.vendor, "error")
+                self.metrics.vendor_call(exc.vendor, "failed")
         except ReconcilerError as exc:
             report.outcome, report.message = "error", str(exc)
         except Exception as exc:  # noqa: BLE001  (an agent must outlive a bug in one run; the log says what broke)
@@ -317,9 +318,10 @@ class Watcher:
         else:
             report.failed += 1
         if self.metrics is not None and change is not None:
-            self.metrics.change(change.action.value, outcome)
+            step = "success" if result.ok else "failed"  # the metrics' vocabulary (the log says ok/failed)
+            self.metrics.change(change.action.value, step)
             if change.action is not Action.FORGET:  # forgetting makes no vendor call
-                self.metrics.vendor_call(change.vendor, "ok" if result.ok else "error")
+                self.metrics.vendor_call(change.vendor, step)
         self.log("change", level="info" if result.ok else "error", run=report.run, address=result.address,
                  action=result.verb, outcome=outcome, message=result.message)
 
@@ -336,6 +338,7 @@ class Watcher:
         self.failures = 0 if ok else self.failures + 1
         self.status.record(report.outcome, now, self.failures)
         if self.metrics is not None:
-            self.metrics.run(report.outcome, now)
+            took = None if report.started_at is None else now - report.started_at
+            self.metrics.run(report.outcome, now, took)
         self.log("reconcile", level="info" if ok else "error", run=report.run, outcome=report.outcome,
                  message=report.message)

@@ -5,6 +5,7 @@ Each step is a function returning data; printing and exit codes stay in the CLI.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +17,17 @@ from reconciler.apply.preflight import preflight
 from reconciler.apply.refresh import RefreshResult, refresh
 from reconciler.errors import PlanError
 from reconciler.model.desired import DesiredResource, Lifecycle
-from reconciler.model.manifest import ManifestSet, Resource, load_manifests
+from reconciler.model.manifest import ManifestSet, Resource, load_manifests, manifest_digests
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.source import Position, SourceMap
 from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.serialize import SavedPlan, observation_changes, plan_to_dict
+from reconciler.plan.serialize import ManifestRecord, SavedPlan, observation_changes, plan_to_dict
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, Plan
 from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import StateStore, locked, utc_now
+
+LOG = logging.getLogger("reconciler.workflow")
 
 
 @dataclass
@@ -45,6 +48,12 @@ def validate(paths: Sequence[Path | str]) -> ManifestSet:
     return load_manifests(paths)
 
 
+def read_manifests(paths: Sequence[Path | str]) -> ManifestSet:
+    manifests = load_manifests(paths)
+    LOG.info("read %d manifest file(s), %d resource(s)", len(manifests.files), len(manifests.resources))
+    return manifests
+
+
 async def build_plan(
     manifests: ManifestSet,
     store: StateStore,
@@ -55,6 +64,7 @@ async def build_plan(
     serial = store.serial()
     if options.targets:
         check_targets(options.targets, {d.address for d in manifests.desired()} | set(records))
+    LOG.info("observing %d job(s) the state knows (state serial %d)", len(records), serial)
     desired = [d for d in manifests.desired() if not options.targets or d.address in options.targets]
     refreshed = await refresh(records, connections.providers, desired=desired)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
@@ -69,7 +79,7 @@ async def build_plan(
 async def plan_manifests(
     paths: Sequence[Path | str], store: StateStore, connection_options: ConnectionOptions, options: PlanOptions,
 ) -> PlanOutcome:
-    manifests = load_manifests(paths)
+    manifests = read_manifests(paths)
     async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
         return await build_plan(manifests, store, connections, options)
 
@@ -86,7 +96,7 @@ async def apply_manifests(
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> ApplyOutcome:
     """Plan and apply under the state lock, so nobody changes state between the two."""
-    manifests = load_manifests(paths)
+    manifests = read_manifests(paths)
     with locked(store):
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
             await preflight(connections.providers, _needs(manifests, store.records(), options))
@@ -158,8 +168,24 @@ def plan_document(outcome: PlanOutcome) -> dict[str, Any]:
         for r in outcome.manifests.of_kind("Provider")
     }
     base_dir = str(Path(outcome.manifests.files[0]).parent) if outcome.manifests.files else None
+    manifests = outcome.manifests
+    record = ManifestRecord(tuple(manifests.roots), dict(manifests.digests), manifests.fingerprint)
     return plan_to_dict(outcome.plan, observed=outcome.refreshed.observations, providers=providers,
-                        base_dir=base_dir)
+                        base_dir=base_dir, manifests=record)
+
+
+def check_manifests(saved: SavedPlan) -> None:
+    """Refuse a saved plan unless the manifests under its recorded paths, read from the current checkout
+    (relative paths: the working directory), are byte for byte the ones it was made from."""
+    assert saved.manifests is not None
+    changed = saved.manifests.differences(manifest_digests(saved.manifests.roots))
+    if changed:
+        raise PlanError(
+            "the plan was made from other manifests than the ones here:\n  " + "\n  ".join(changed[:20])
+            + (f"\n  ... and {len(changed) - 20} more" if len(changed) > 20 else "")
+            + "\napplying it would undo what these manifests say; plan from this checkout "
+              "(`reconciler plan PATHS --out FILE`), review that plan and apply it"
+        )
 
 
 def saved_plan_providers(saved: SavedPlan) -> ManifestSet:
@@ -189,10 +215,12 @@ async def apply_saved_plan(
     vendor as it was at plan time."""
     if not saved.appliable or saved.plan.format_version != PLAN_FORMAT_VERSION:
         raise PlanError(
-            "this plan file cannot be applied: it lacks the observations and Provider settings apply checks "
+            "this plan file cannot be applied: it lacks the observations, Provider settings or manifest digests "
+            "apply checks "
             f"(format_version {saved.plan.format_version}); write it with `reconciler plan PATHS --out FILE`"
         )
     assert saved.observed is not None
+    check_manifests(saved)
     manifests = saved_plan_providers(saved)
     with locked(store):
         check_fresh(saved.plan, store)

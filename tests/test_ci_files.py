@@ -68,7 +68,8 @@ def test_composite_action_interface() -> None:
     assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "${{ inputs.plan-file }}"
     assert steps["Fail on errors"]["if"] == "steps.run.outputs.failed == 'true'"
     install = steps["Install rtc-reconciler"]["run"]
-    assert 'root="$(cd "$GITHUB_ACTION_PATH/../../.." && pwd)"' in install and '"$root[postgres]"' in install
+    assert 'root="$(cd "$GITHUB_ACTION_PATH/../../.." && pwd)"' in install and '"${root}[${extras}]"' in install
+    assert 'extras=postgres' in install and 'extras="postgres,png"' in install
     assert (ACTION_DIR / "../../../pyproject.toml").resolve().is_file()
 
 
@@ -84,23 +85,51 @@ def test_pre_commit_hook() -> None:
     assert hook["pass_filenames"] is False and hook["args"] == ["manifests/"]
 
 
-def test_example_workflows_plan_then_apply_the_same_artifact() -> None:
+def test_example_workflows_plan_in_pull_requests_and_deploy_only_plans_made_from_the_merge_commit() -> None:
     plan = load(EXAMPLES / "plan-on-pull-request.yml")
-    apply = load(EXAMPLES / "apply-on-merge.yml")
+    deploy = load(EXAMPLES / "apply-on-merge.yml")
     assert set(plan["on"]) == {"pull_request"} and plan["permissions"]["pull-requests"] == "write"
-    assert apply["on"]["push"]["branches"] == ["main"]
-    plan_job, apply_job = plan["jobs"]["plan"], apply["jobs"]["apply"]
-    [plan_step] = [s for s in plan_job["steps"] if s.get("uses", "").endswith("@v0.1.0")]
-    [apply_step] = [s for s in apply_job["steps"] if s.get("uses", "").startswith("OWNER/")]
-    for step in (plan_step, apply_step):
-        assert step["uses"].split("/", 2)[2].split("@")[0] == ".github/actions/reconciler"
-    assert plan_step["with"]["command"] == "plan" and apply_step["with"]["command"] == "apply"
-    assert apply_step["with"]["plan-file"] == "plan.json"
-    [download] = [s for s in apply_job["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
-    assert download["with"]["name"] == plan_step["with"]["artifact-name"] == "reconciler-plan-${{ matrix.environment }}"
-    assert "--workflow plan-on-pull-request.yml" in next(s["run"] for s in apply_job["steps"] if s.get("id") == "find")
-    assert plan_job["strategy"]["matrix"] == apply_job["strategy"]["matrix"]
-    assert apply_job["concurrency"]["cancel-in-progress"] is False
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    plan_job = plan["jobs"]["plan"]
+    assert plan_job["environment"] == "${{ matrix.environment }}-plan"  # read-only credentials
+    assert plan_job["env"]["RECONCILER_STATE"] == "${{ secrets.RECONCILER_STATE }}"
+    [plan_step] = [s for s in plan_job["steps"] if s.get("uses", "").startswith("OWNER/")]
+    assert plan_step["with"]["command"] == "plan" and "state" not in plan_step["with"]
+    assert plan_step["with"]["artifact-name"] == "reconciler-plan-${{ matrix.environment }}"
+    jobs = deploy["jobs"]
+    assert list(jobs) == [f"{step}-{env}" for env in ("staging", "production") for step in ("plan", "approve", "apply")]
+    assert jobs["plan-production"]["needs"] == "apply-staging"
+    for env in ("staging", "production"):
+        planned, approve, apply = jobs[f"plan-{env}"], jobs[f"approve-{env}"], jobs[f"apply-{env}"]
+        assert (planned["environment"], approve["environment"], apply["environment"]) == (
+            f"{env}-plan", f"{env}-approval", env)
+        [action] = [s for s in planned["steps"] if s.get("uses", "").startswith("OWNER/")]
+        assert action["with"]["command"] == "plan" and action["with"]["plan-file"] == "plan.json"
+        assert action["with"]["comment"] == "false"
+        assert action["with"]["artifact-name"] == f"reconciler-deploy-plan-{env}"
+        checkout = next(s for s in planned["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+        assert set(checkout["with"]) == {"persist-credentials"}  # the pushed merge commit, no other ref
+        [reviewed] = [s for s in planned["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+        assert reviewed["with"]["name"] == f"reconciler-plan-{env}" and reviewed["with"]["path"] == "reviewed"
+        compare = next(s for s in planned["steps"] if s.get("id") == "compare")["run"]
+        assert "reconciler compare reviewed/plan.json plan.json" in compare
+        assert planned["outputs"]["same"] == "${{ steps.compare.outputs.same }}"
+        assert approve["if"] == f"needs.plan-{env}.outputs.same != 'true'"
+        assert f"needs.plan-{env}.outputs.same == 'true' || needs.approve-{env}.result == 'success'" in apply["if"]
+        # apply takes the plan made from the merge commit, never the reviewed branch plan
+        [fresh] = [s for s in apply["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+        assert fresh["with"] == {"name": f"reconciler-deploy-plan-{env}"}
+        [applying] = [s for s in apply["steps"] if s.get("uses", "").startswith("OWNER/")]
+        assert applying["with"]["command"] == "apply" and applying["with"]["plan-file"] == "plan.json"
+        assert apply["concurrency"]["cancel-in-progress"] is False
+
+
+def test_docs_never_advise_replanning_an_old_branch() -> None:
+    text = " ".join((REPO / "docs" / "ci.md").read_text(encoding="utf-8").split())
+    assert "Re-run the pull request's plan workflow" not in text
+    assert "merge queue" in text and "up to date before merging" in text
+    assert "Never re-plan an old pull-request branch" in text
 
 
 # -- the action's scripts, with fake `reconciler` and `gh` programs on PATH ---------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -58,15 +60,15 @@ def test_endpoints(served: tuple[MetricsServer, WatchMetrics, WatchStatus, list[
     server, metrics, status, _now = served
     assert server.port > 0
     metrics.run("success", 1005.0)
-    metrics.change("create", "ok")
-    metrics.vendor_call("aliyun", "ok")
+    metrics.change("create", "success")
+    metrics.vendor_call("aliyun", "success")
     metrics.drift("MixTask")
     status.record("success", 1005.0, 0)
     text = httpx.get(f"{server.url}/metrics", timeout=5).text
     for sample in ('reconciler_reconcile_runs_total{outcome="success"} 1.0',
                    'reconciler_reconcile_runs_total{outcome="error"} 0.0',
-                   'reconciler_changes_total{action="create",outcome="ok"} 1.0',
-                   'reconciler_vendor_calls_total{outcome="ok",vendor="aliyun"} 1.0',
+                   'reconciler_changes_total{action="create",outcome="success"} 1.0',
+                   'reconciler_vendor_calls_total{outcome="success",vendor="aliyun"} 1.0',
                    'reconciler_drift_detected_total{kind="MixTask"} 1.0',
                    "reconciler_last_success_timestamp_seconds 1005.0"):
         assert sample in text
@@ -80,3 +82,28 @@ def test_endpoints(served: tuple[MetricsServer, WatchMetrics, WatchStatus, list[
     assert unhealthy.json()["reason"] == "the last run ended with error"
     missing = httpx.get(f"{server.url}/nope", timeout=5)
     assert (missing.status_code, missing.text) == (404, "not found: try /metrics or /healthz\n")
+
+
+def test_every_series_exists_at_zero_from_start_up_so_the_first_event_is_an_increase(
+        served: tuple[MetricsServer, WatchMetrics, WatchStatus, list[float]]) -> None:
+    server, metrics, _status, _now = served
+    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    for kind in ("MixTask", "Recording", "StreamRule"):
+        assert f'reconciler_drift_detected_total{{kind="{kind}"}} 0.0' in text
+    for vendor in ("aliyun", "anyrtc", "tencent", "zego"):
+        for outcome in ("success", "failed"):
+            assert f'reconciler_vendor_calls_total{{outcome="{outcome}",vendor="{vendor}"}} 0.0' in text
+    for action in ("create", "update", "stop", "resume", "pause", "replace", "forget"):
+        assert f'reconciler_changes_total{{action="{action}",outcome="failed"}} 0.0' in text
+    for outcome in ("success", "failed", "error", "invalid"):
+        assert f'reconciler_run_duration_seconds_count{{outcome="{outcome}"}} 0.0' in text
+    outcomes = set(re.findall(r'outcome="([a-z]+)"', text))
+    assert outcomes == {"success", "failed", "error", "invalid"}  # one vocabulary across metrics
+    [info] = [line for line in text.splitlines() if line.startswith("reconciler_build_info{")]
+    assert f'version="{importlib.metadata.version("rtc-reconciler")}"' in info and info.endswith(" 1.0")
+
+    metrics.run("success", 1010.0, duration=3.0)
+    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    assert 'reconciler_run_duration_seconds_bucket{le="5.0",outcome="success"} 1.0' in text
+    assert 'reconciler_run_duration_seconds_bucket{le="2.5",outcome="success"} 0.0' in text
+    assert 'reconciler_run_duration_seconds_sum{outcome="success"} 3.0' in text

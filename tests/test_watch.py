@@ -156,10 +156,12 @@ def test_metrics_count_runs_changes_vendor_calls_and_drift() -> None:
     assert m.value("reconciler_reconcile_runs_total", {"outcome": "failed"}) == 1
     assert m.value("reconciler_reconcile_runs_total", {"outcome": "success"}) == 1
     assert m.value("reconciler_reconcile_runs_total", {"outcome": "error"}) == 1
-    assert m.value("reconciler_changes_total", {"action": "create", "outcome": "ok"}) == 1
+    assert m.value("reconciler_changes_total", {"action": "create", "outcome": "success"}) == 1
     assert m.value("reconciler_changes_total", {"action": "update", "outcome": "failed"}) == 1
-    assert m.value("reconciler_vendor_calls_total", {"vendor": "aliyun", "outcome": "ok"}) == 1
-    assert m.value("reconciler_vendor_calls_total", {"vendor": "aliyun", "outcome": "error"}) == 2  # update + observe
+    assert m.value("reconciler_vendor_calls_total", {"vendor": "aliyun", "outcome": "success"}) == 1
+    assert m.value("reconciler_vendor_calls_total", {"vendor": "aliyun", "outcome": "failed"}) == 2  # update + observe
+    for outcome in ("failed", "success", "error"):  # one run each, timed by the injected clock
+        assert m.value("reconciler_run_duration_seconds_count", {"outcome": outcome}) == 1
     assert m.value("reconciler_drift_detected_total", {"kind": "MixTask"}) == 1
     assert m.value("reconciler_last_success_timestamp_seconds") == 1000.0 + 20.0  # after run 2 (run 1 failed)
     assert m.value("reconciler_consecutive_failed_runs") == 1

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import httpx
 
+from reconciler import httplog
 from reconciler.endpoints import resolve_endpoint
 from reconciler.model.manifest import ManifestSet
 from reconciler.model.provider import ProviderSpec
@@ -41,7 +42,8 @@ class VendorConnections:
                  sequences: SequenceSource | None = None, events: EventSink = lambda _m: None,
                  limiter: RateLimiter | None = None) -> None:
         self.options = options
-        self.client = httpx.AsyncClient(timeout=options.timeout, follow_redirects=False)
+        self.client = httpx.AsyncClient(timeout=options.timeout, follow_redirects=False,
+                                        event_hooks=httplog.event_hooks())  # logged at -vv, redacted
         self.limiter = limiter or options.limiter or RateLimiter()
         self.providers: dict[str, Provider] = {}
         for resource in manifests.of_kind("Provider"):

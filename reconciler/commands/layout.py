@@ -36,7 +36,7 @@ def layout_group() -> None:
 @layout_group.command("preview")
 @click.argument("name")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the picture: a .svg or .png file.")
 @click.option("--width", type=click.IntRange(16, 4096), default=640, show_default=True,
               help="Width of the picture in pixels (the height follows the canvas).")

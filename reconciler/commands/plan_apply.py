@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from reconciler.commands.options import (
     state_option,
 )
 from reconciler.commands.show import emit_plan, format_options, picture_sink, read_saved_plan, write_plan_file
+from reconciler.errors import ManifestErrors
+from reconciler.model.source import find_manifest_files
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
 from reconciler.render.text import render_plan, render_result, summary_line
+from reconciler.secrets import REDACTOR
 from reconciler.workflow import apply_manifests, apply_saved_plan, plan_document, plan_manifests, validate
 
 
@@ -28,12 +32,36 @@ def _targets(values: tuple[str, ...]) -> frozenset[str]:
 
 @click.command("validate")
 @paths_argument
-def validate_command(paths: tuple[Path, ...]) -> int:
-    """Check manifests (schema, references, vendor rules) without any network call."""
-    manifests = validate(paths)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="text for people; json: {valid, files, resources, skipped, errors} on stdout for programs.")
+def validate_command(paths: tuple[Path, ...], fmt: str) -> int:
+    """Check manifests (schema, references, vendor rules) without any network call.
+
+    In a directory, YAML files without `apiVersion: reconciler/...` (CI workflows, other tools'
+    configuration) are not manifests: they are skipped, and a note names them.
+    """
+    skipped: list[Path] = []
+    find_manifest_files([p for p in paths if p.exists()], skipped)
+    if skipped and fmt == "text":
+        names = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        click.echo(f"note: skipped {len(skipped)} YAML file(s) without `apiVersion: reconciler/...` "
+                   f"(not manifests): {names}", err=True)
+    try:
+        manifests = validate(paths)
+    except ManifestErrors as exc:
+        if fmt != "json":
+            raise
+        click.echo(REDACTOR(json.dumps({"valid": False, "skipped": [str(p) for p in skipped], "errors": [
+            {"file": e.file, "line": e.line, "column": e.column, "resource": e.resource or None,
+             "field": e.field or None, "message": e.message} for e in exc.errors]}, indent=2)))
+        return 1
     counts: dict[str, int] = {}
     for kind, _ in manifests.resources:
         counts[kind] = counts.get(kind, 0) + 1
+    if fmt == "json":
+        click.echo(json.dumps({"valid": True, "files": manifests.files, "resources": dict(sorted(counts.items())),
+                               "skipped": manifests.skipped, "errors": []}, indent=2))
+        return 0
     listing = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     click.echo(f"valid: {len(manifests.files)} file(s), {listing}")
     return 0
@@ -48,8 +76,8 @@ def print_plan(plan: Plan, fmt: str) -> None:
 @state_option
 @connection_options
 @format_options
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also save the plan (JSON) for `reconciler apply FILE` / `reconciler show FILE`.")
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the plan (JSON) to this file, for `reconciler apply FILE` / `reconciler show FILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
 @click.option("--prune", is_flag=True, help="Plan to stop resources that left the manifests (orphans).")
 @click.option("--allow-empty", is_flag=True,
@@ -57,10 +85,10 @@ def print_plan(plan: Plan, fmt: str) -> None:
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Plan only these resources.")
 def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
                  allowed_endpoints: tuple[str, ...], fmt: str, out_dir: Path | None, pictures_dir: Path | None,
-                 pictures_url: str | None, out_file: Path | None, detailed_exitcode: bool, prune: bool,
+                 pictures_url: str | None, pictures_format: str, out_file: Path | None, detailed_exitcode: bool, prune: bool,
                  allow_empty: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change, after asking the vendors what runs now."""
-    picture = picture_sink(pictures_dir, pictures_url)
+    picture = picture_sink(pictures_dir, pictures_url, pictures_format)
     store = open_store(state_url)
     try:
         outcome = asyncio.run(plan_manifests(
@@ -72,6 +100,7 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
     document = plan_document(outcome)
     if out_file is not None:
         write_plan_file(out_file, document)
+        click.echo(f"saved the plan to {out_file}: apply it with `reconciler apply {out_file}`", err=True)
     emit_plan(outcome.plan, fmt, document=document, out_dir=out_dir, picture=picture)
     if detailed_exitcode and outcome.plan.has_changes:
         return 2

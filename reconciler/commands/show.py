@@ -18,7 +18,7 @@ import click
 from reconciler.errors import PlanError
 from reconciler.plan.serialize import SavedPlan, plan_to_dict, saved_plan_from_dict
 from reconciler.plan.types import Plan
-from reconciler.render.markdown import COMMENT_LIMIT, PART_SEPARATOR, PictureSink, data_uri, render_markdown
+from reconciler.render.markdown import COMMENT_LIMIT, PART_SEPARATOR, PictureSink, render_markdown
 from reconciler.render.text import render_plan
 from reconciler.secrets import REDACTOR
 
@@ -28,11 +28,13 @@ FORMATS = ("text", "json", "markdown")
 
 def format_options(fn: F) -> F:
     """--format and the markdown-only options, shared by `plan` and `show`."""
+    fn = click.option("--pictures-format", type=click.Choice(("svg", "png")), default="svg", show_default=True,
+                      help="markdown: file type of --pictures-dir images (png needs the [png] extra).")(fn)
     fn = click.option("--pictures-url", metavar="URL", default=None,
-                      help="markdown: with --pictures-dir, the URL the pictures will be served from.")(fn)
+                      help="markdown: with --pictures-dir, the http(s) URL the pictures will be served from.")(fn)
     fn = click.option("--pictures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                      help="markdown: write layout pictures as SVG files here and link them instead of "
-                           "embedding data: URIs.")(fn)
+                      help="markdown: also write layout pictures as image files here and link them under the "
+                           "text drawings (opt-in: the host must serve them to every reader).")(fn)
     fn = click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                       help="markdown: write the comment as DIR/plan-1.md, plan-2.md, ... (a plan over 65,000 "
                            "characters is split) instead of printing the parts separated by a marker line.")(fn)
@@ -62,24 +64,31 @@ def write_plan_file(path: Path, document: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def picture_sink(pictures_dir: Path | None, pictures_url: str | None) -> PictureSink:
+def picture_sink(pictures_dir: Path | None, pictures_url: str | None, fmt: str = "svg") -> PictureSink | None:
+    """None (text drawings only) unless --pictures-dir asks for image files too."""
     if pictures_dir is None:
         if pictures_url is not None:
             raise click.UsageError("--pictures-url needs --pictures-dir (where to write the pictures)")
-        return data_uri
+        return None
+    if pictures_url is not None and not pictures_url.startswith(("https://", "http://")):
+        raise click.UsageError("--pictures-url must be an http(s) URL: GitHub shows no other image source")
 
     def store(stem: str, svg: str) -> str:
         assert pictures_dir is not None
         pictures_dir.mkdir(parents=True, exist_ok=True)
-        (pictures_dir / f"{stem}.svg").write_text(svg, encoding="utf-8")
+        if fmt == "png":
+            from reconciler.commands.layout import svg_to_png
+            (pictures_dir / f"{stem}.png").write_bytes(svg_to_png(svg))
+        else:
+            (pictures_dir / f"{stem}.svg").write_text(svg, encoding="utf-8")
         base = pictures_url.rstrip("/") if pictures_url else pictures_dir.as_posix()
-        return f"{base}/{stem}.svg"
+        return f"{base}/{stem}.{fmt}"
 
     return store
 
 
 def emit_plan(plan: Plan, fmt: str, *, document: dict[str, Any] | None = None, out_dir: Path | None = None,
-              picture: PictureSink = data_uri, limit: int = COMMENT_LIMIT) -> None:
+              picture: PictureSink | None = None, limit: int = COMMENT_LIMIT) -> None:
     """Print (or, for markdown with `out_dir`, write) the plan in one of FORMATS."""
     if out_dir is not None and fmt != "markdown":
         raise click.UsageError("--out-dir is for --format markdown")
@@ -104,7 +113,7 @@ def emit_plan(plan: Plan, fmt: str, *, document: dict[str, Any] | None = None, o
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
 @format_options
 def show_command(plan_file: Path, fmt: str, out_dir: Path | None, pictures_dir: Path | None,
-                 pictures_url: str | None) -> int:
+                 pictures_url: str | None, pictures_format: str) -> int:
     """Render a saved plan (stale or not) without touching state or any vendor."""
     saved = read_saved_plan(plan_file)
     plan = saved.plan
@@ -113,6 +122,8 @@ def show_command(plan_file: Path, fmt: str, out_dir: Path | None, pictures_dir: 
                    f"(manifests {plan.manifest_fingerprint[:12] or 'unknown'}, format {plan.format_version})")
     document = None
     if fmt == "json":
-        document = plan_to_dict(plan, observed=saved.observed, providers=saved.providers, base_dir=saved.base_dir)
-    emit_plan(plan, fmt, document=document, out_dir=out_dir, picture=picture_sink(pictures_dir, pictures_url))
+        document = plan_to_dict(plan, observed=saved.observed, providers=saved.providers, base_dir=saved.base_dir,
+                                manifests=saved.manifests)
+    picture = picture_sink(pictures_dir, pictures_url, pictures_format)
+    emit_plan(plan, fmt, document=document, out_dir=out_dir, picture=picture)
     return 0

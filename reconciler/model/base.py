@@ -31,6 +31,7 @@ class StrictModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         str_strip_whitespace=False,
+        strict=True,
     )
 
 

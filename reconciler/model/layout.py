@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.model.base import StrictModel, is_hex_colour
+from reconciler.model.base import HEX_COLOUR, StrictModel, is_hex_colour
 from reconciler.model.registry import register_kind
 
 Fit = Literal["crop", "fit", "stretch"]
@@ -21,7 +21,7 @@ MAX_PANES = 17  # the largest any vendor accepts (anyRTC); vendor rules narrow i
 class Canvas(StrictModel):
     width: int = Field(ge=16, le=4096)
     height: int = Field(ge=16, le=4096)
-    background: str = "#000000"
+    background: str = Field(default="#000000", json_schema_extra={"pattern": HEX_COLOUR.pattern})
 
     @field_validator("background")
     @classmethod

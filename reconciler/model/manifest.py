@@ -51,6 +51,9 @@ class ManifestSet:
     resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
     fingerprint: str = ""
     files: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)  # the paths as given, for finding the same files again
+    digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
+    skipped: list[str] = field(default_factory=list)  # YAML files in the directories that are not manifests
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
@@ -83,6 +86,17 @@ class ManifestSet:
         return sorted(out, key=lambda d: d.address)
 
 
+def manifest_digests(paths: Sequence[Path | str]) -> dict[str, str]:
+    """file -> sha256 of every manifest found under `paths` now, found as `load_manifests` finds them."""
+    out = {}
+    for path in find_manifest_files([Path(p) for p in paths if Path(p).exists()]):
+        try:
+            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            out[str(path)] = "unreadable"
+    return out
+
+
 def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
     """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems."""
     roots = [Path(p) for p in paths]
@@ -90,18 +104,27 @@ def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
     for root in roots:
         if not root.exists():
             errors.append(ManifestError(str(root), 1, 1, "no such file or directory"))
-    files = find_manifest_files([r for r in roots if r.exists()])
+    skipped: list[Path] = []
+    files = find_manifest_files([r for r in roots if r.exists()], skipped)
     if not files and not errors:
-        errors.append(ManifestError(", ".join(str(r) for r in roots), 1, 1, "no *.yaml or *.yml files found"))
+        found = (f"no manifests found: {len(skipped)} YAML file(s) without `apiVersion: reconciler/...` skipped"
+                 if skipped else "no *.yaml or *.yml files found")
+        errors.append(ManifestError(", ".join(str(r) for r in roots), 1, 1, found))
     digest = hashlib.sha256()
+    digests: dict[str, str] = {}
     documents: list[SourceDocument] = []
     for path in files:
         try:
-            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+            data = path.read_bytes()
+            digest.update(str(path).encode() + b"\0" + data + b"\0")
+            digests[str(path)] = hashlib.sha256(data).hexdigest()
             documents.extend(load_documents(path))
+        except OSError as exc:
+            errors.append(ManifestError(str(path), 1, 1, f"cannot read file: {exc.__class__.__name__}"))
         except ManifestErrors as exc:
             errors.extend(exc.errors)
-    manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files])
+    manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files],
+                            roots=[str(r) for r in roots], digests=digests, skipped=[str(f) for f in skipped])
     for document in documents:
         resource = _validate_document(document, errors)
         if resource is None:

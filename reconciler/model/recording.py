@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.model.base import ResourceName, SecretRef, StrictModel
+from reconciler.model.base import HEX_COLOUR, ResourceName, SecretRef, StrictModel
 from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.registry import Reference, register_kind
 
@@ -141,7 +141,7 @@ class RecordingSpec(StrictModel):
     layout: ResourceName | None = None  # a Layout: custom layout (mix mode)
     layout_preset: LayoutPreset | None = None  # or one of the vendor's preset layouts
     max_resolution_uid: Uid | None = None  # the large window of the vertical preset
-    background: str | None = None  # canvas colour of a preset layout
+    background: str | None = Field(default=None, json_schema_extra={"pattern": HEX_COLOUR.pattern})  # preset canvas
     recording_files: RecordingFiles | None = None
     snapshot: Snapshot | None = None
     storage: Storage | None = None

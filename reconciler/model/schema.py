@@ -1,8 +1,12 @@
 """The JSON Schema of the manifest format, generated from the kind models, for editors.
 
-One schema covers every document: `oneOf` one branch per registered kind, each fixing `kind` to a
-constant and `spec` to that kind's model (camelCase aliases, unknown fields refused, as the loader
-does). Editors (yaml-language-server) apply it per YAML document, so multi-document files work.
+One schema covers every document: `kind` must be one of the registered kinds, then one
+`if kind == X then <X's document>` branch per kind fixes `spec` to that kind's model (camelCase
+aliases, unknown fields refused, as the loader does). Branches selected by `kind` (instead of a
+`oneOf` over the kinds) make an editor report the real problem, e.g. "`chanel` is not allowed" in a
+MixTask, rather than "`kind`: 'Layout' was expected". Numbers are as strict as the loader: a quoted
+number is a string, refused by both. Editors (yaml-language-server) apply the schema per YAML
+document, so multi-document files work.
 
 What a schema cannot say stays with the loader: cross-document references, vendor rules, and model
 validators (panes inside the canvas, unique users). Two validators are spelled out here because
@@ -83,8 +87,12 @@ def manifest_schema() -> dict[str, Any]:
         ),
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {"kind": {"enum": kinds}},
-        "oneOf": [{"$ref": f"#/$defs/{name}"} for name in documents],
+        "properties": {"apiVersion": {"const": API_VERSION}, "kind": {"enum": kinds}},
+        "allOf": [
+            {"if": {"required": ["kind"], "properties": {"kind": {"const": kind}}},
+             "then": {"$ref": f"#/$defs/{kind}Document"}}
+            for kind in kinds
+        ],
         "$defs": {**documents, **dict(sorted(defs.items()))},
     }
 

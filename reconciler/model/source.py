@@ -7,6 +7,7 @@ vendor rule) can point at `file:line:column`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,28 @@ def _as_errors(errors: list[ManifestError]) -> Exception:
     return ManifestErrors(errors)
 
 
-def find_manifest_files(paths: list[Path]) -> list[Path]:
-    """Every `*.yaml` / `*.yml` file under the given paths, in a stable order."""
+# `apiVersion: reconciler/...` in block or flow style (`{"apiVersion": "reconciler/v1", ...}`)
+MANIFEST_MARK = re.compile(rb"""(?:^|[{,\s])["']?apiVersion["']?[ \t]*:[ \t]*["']?reconciler/""", re.IGNORECASE)
+
+
+def is_manifest_file(path: Path) -> bool:
+    """Does the file declare at least one document with `apiVersion: reconciler/...`?
+
+    Unreadable files count as manifests, so loading them reports the problem instead of hiding it.
+    """
+    try:
+        return MANIFEST_MARK.search(path.read_bytes()) is not None
+    except OSError:
+        return True
+
+
+def find_manifest_files(paths: list[Path], skipped: list[Path] | None = None) -> list[Path]:
+    """Every `*.yaml` / `*.yml` manifest under the given paths, in a stable order.
+
+    A file named on the command line is always read. In a directory, YAML files that are not
+    manifests (no `apiVersion: reconciler/...`, e.g. CI workflows kept beside them) are left out and
+    appended to `skipped`, so the caller can say so.
+    """
     found: list[Path] = []
     for root in paths:
         if root.is_file():
@@ -147,5 +168,8 @@ def find_manifest_files(paths: list[Path]) -> list[Path]:
             for candidate in sorted(root.rglob("*")):
                 if candidate.is_file() and candidate.suffix in (".yaml", ".yml"):
                     if not any(part.startswith(".") for part in candidate.relative_to(root).parts):
-                        found.append(candidate)
+                        if is_manifest_file(candidate):
+                            found.append(candidate)
+                        elif skipped is not None:
+                            skipped.append(candidate)
     return found

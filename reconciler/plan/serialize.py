@@ -7,7 +7,11 @@ Version 2 added what `apply plan.json` needs to re-check a plan before executing
   can reach the vendors without the manifests;
 - `base_dir`: where relative `{file: PATH}` credential references resolve.
 Both are optional in the schema: a plan printed without them can be shown but not applied.
-Version 3 added `summary.unverifiable` and each change's `unverified` (why its live job was not observed).
+Version 3 added `manifests`: the paths the plan was made from, a sha256 per manifest file found under
+them, and the fingerprint of the whole set. `apply plan.json` finds the files again under the same
+paths in the current checkout and refuses unless they are exactly those, so a plan made from one
+tree (an old pull-request branch) is never applied to another (main after other merges).
+Version 4 added `summary.unverifiable` and each change's `unverified` (why its live job was not observed).
 
 Secrets are never in a plan: specs hold secret *references* only (`{"env": NAME}` / `{"file": PATH}`),
 because the model redacts when it builds desired state, so serialising needs no redaction step.
@@ -23,7 +27,32 @@ from reconciler.errors import PlanError
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, FieldChange, Plan
 from reconciler.records import Observation
 
-READABLE_VERSIONS = (1, 2, PLAN_FORMAT_VERSION)  # `show` reads both; `apply` needs the current one
+READABLE_VERSIONS = (1, 2, 3, PLAN_FORMAT_VERSION)  # `show` reads them all; `apply` needs the current one
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """The manifests a plan was made from: the paths as given, and a sha256 per file found under them."""
+
+    roots: tuple[str, ...]
+    files: Mapping[str, str]
+    digest: str  # the manifest fingerprint of the whole set (paths and bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"roots": list(self.roots), "files": dict(sorted(self.files.items())), "digest": self.digest}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> ManifestRecord:
+        files = {str(k): str(v) for k, v in dict(data["files"]).items()}
+        return ManifestRecord(tuple(str(r) for r in data["roots"]), files, str(data["digest"]))
+
+    def differences(self, current: Mapping[str, str]) -> list[str]:
+        """How the files found now (file -> sha256) differ from the recorded ones, one line each."""
+        out = [f"{name}: changed since the plan was made" for name in sorted(self.files)
+               if name in current and current[name] != self.files[name]]
+        out += [f"{name}: not in the plan's manifests (added since)" for name in sorted(set(current) - set(self.files))]
+        out += [f"{name}: in the plan's manifests but gone now" for name in sorted(set(self.files) - set(current))]
+        return out
 
 
 @dataclass(frozen=True)
@@ -34,10 +63,11 @@ class SavedPlan:
     observed: Mapping[str, Observation] | None = None  # None: the file has no observations
     providers: Mapping[str, Mapping[str, Any]] | None = None  # Provider name -> spec (references only)
     base_dir: str | None = None
+    manifests: ManifestRecord | None = None
 
     @property
     def appliable(self) -> bool:
-        return self.observed is not None and self.providers is not None
+        return self.observed is not None and self.providers is not None and self.manifests is not None
 
 
 def plan_to_dict(
@@ -46,6 +76,7 @@ def plan_to_dict(
     observed: Mapping[str, Observation] | None = None,
     providers: Mapping[str, Mapping[str, Any]] | None = None,
     base_dir: str | None = None,
+    manifests: ManifestRecord | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "format_version": plan.format_version,
@@ -62,6 +93,8 @@ def plan_to_dict(
     if providers is not None:
         data["providers"] = {name: dict(spec) for name, spec in sorted(providers.items())}
         data["base_dir"] = base_dir
+    if manifests is not None:
+        data["manifests"] = manifests.to_dict()
     return data
 
 
@@ -138,9 +171,10 @@ def saved_plan_from_dict(data: Mapping[str, Any]) -> SavedPlan:
         if "providers" in data:
             providers = {str(n): dict(s) for n, s in dict(data["providers"]).items()}
         base_dir = data.get("base_dir")
+        manifests = ManifestRecord.from_dict(data["manifests"]) if "manifests" in data else None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"not a reconciler plan file: {exc.__class__.__name__}: {exc}") from exc
-    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None)
+    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None, manifests)
 
 
 def _change_from_dict(c: Mapping[str, Any]) -> Change:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# 2: saved plans carry observations and Provider specs (see plan/serialize.py);
-# 3: unverifiable no-ops are counted apart and each change says why it was not observed
-PLAN_FORMAT_VERSION = 3
+# 2: saved plans carry observations and Provider specs; 3: the manifests (plan/serialize.py);
+# 4: unverifiable no-ops are counted apart and each change says why it was not observed
+PLAN_FORMAT_VERSION = 4
 
 
 class Action(str, enum.Enum):

@@ -5,16 +5,16 @@ Pure: a Plan in, a list of markdown comment bodies out. GitHub refuses comments 
 characters, so the output is split into numbered parts of at most `limit` characters, never inside a
 resource's section; the summary table is continued (with its header repeated) in the next part.
 
-Pictures are SVG (render/svg.py). By default each is embedded as `<img src="data:image/svg+xml;base64,...">`:
-GitHub strips inline `<svg>` from comments, and some hosts strip data: images as well, so a
-`picture` callback can instead store each SVG somewhere and return its URL (the CLI's
-`--pictures-dir`/`--pictures-url`). Every image has alt text listing the panes, which is what people
-see where images are not shown. Values come from the plan, which holds secret references only.
+Every layout change is drawn in text (render/cells.py): before and after side by side in a code
+block, which GitHub, GitLab and chat tools all show as is, with nothing to host. GitHub's sanitiser
+removes inline `<svg>` and `data:` images, so there are none. Real images are an opt-in: a `picture`
+callback stores each SVG/PNG somewhere (the CLI's `--pictures-dir`/`--pictures-url`) and returns its
+http(s) URL, and the comment adds `<img>` tags, with alt text listing the panes, under the drawing.
+Values come from the plan, which holds secret references only.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from collections.abc import Callable, Mapping
@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
+from reconciler.render import cells
 from reconciler.render.svg import can_draw, layout_svg
 from reconciler.render.text import closing_line, summary_line
 
@@ -30,7 +31,7 @@ COMMENT_LIMIT = 65_000  # GitHub's limit is 65,536 characters; keep room for a b
 PART_SEPARATOR = "<!-- reconciler: next comment -->"  # between parts when printed to one stream
 VALUE_WIDTH = 120
 
-PictureSink = Callable[[str, str], str]  # (file stem, SVG text) -> URL for <img src>
+PictureSink = Callable[[str, str], str]  # (file stem, SVG text) -> http(s) or relative URL for <img src>
 
 MARKS: dict[Action, str] = {
     Action.CREATE: "+", Action.UPDATE: "~", Action.STOP: "-", Action.RESUME: ">", Action.PAUSE: "||",
@@ -39,17 +40,13 @@ MARKS: dict[Action, str] = {
 TABLE_HEAD = "| | Resource | Provider | Action | Why |\n| :-: | --- | --- | --- | --- |"
 
 
-def data_uri(_stem: str, svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-
-
 @dataclass(frozen=True)
 class _Item:
     text: str
     row: bool = False  # a row of the summary table
 
 
-def render_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT, picture: PictureSink = data_uri,
+def render_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT, picture: PictureSink | None = None,
                     title: str = "Reconciler plan") -> list[str]:
     """The comment bodies, each at most `limit` characters (one unless the plan is large)."""
     shown = _shown(plan)
@@ -105,7 +102,7 @@ def _row(change: Change) -> str:
             f"{_cell(change.vendor)} · {_cell(change.provider)} | {_cell(label)} | {_cell(_cut(why, 160))} |")
 
 
-def _section(change: Change, picture: PictureSink, budget: int) -> str:
+def _section(change: Change, picture: PictureSink | None, budget: int) -> str:
     """One resource's <details>; pictures are dropped, then field rows, if it would not fit a comment."""
     text = _section_text(change, picture, pictures=True, max_fields=None)
     if len(text) <= budget:
@@ -118,7 +115,7 @@ def _section(change: Change, picture: PictureSink, budget: int) -> str:
     return text
 
 
-def _section_text(change: Change, picture: PictureSink, *, pictures: bool, max_fields: int | None) -> str:
+def _section_text(change: Change, picture: PictureSink | None, *, pictures: bool, max_fields: int | None) -> str:
     label = _label(change)
     drift = " (drift)" if change.drift else ""
     out = [(f"<details><summary><code>{_mark(change)}</code> <b>{_cell(change.address)}</b>: "
@@ -128,7 +125,7 @@ def _section_text(change: Change, picture: PictureSink, *, pictures: bool, max_f
     out += [""] + [f"- {_cell(reason)}" for reason in change.reasons]
     if change.unverified:
         out.append(f"- not observed: {_cell(change.unverified)}")
-    rows = _field_rows(change)
+    rows = _field_rows(change, drawn=pictures and _layout_changed(change))
     if rows:
         kept = rows if max_fields is None else rows[:max_fields]
         out += ["", "| Field | Before | After |", "| --- | --- | --- |", *kept]
@@ -141,10 +138,19 @@ def _section_text(change: Change, picture: PictureSink, *, pictures: bool, max_f
     return "\n".join(out)
 
 
-def _field_rows(change: Change) -> list[str]:
+def _field_rows(change: Change, *, drawn: bool = False) -> list[str]:
+    """One row per changed field; with `drawn`, the layout's rows become one row naming what the drawing shows."""
     if change.action is Action.CREATE and change.after is not None:
         return [f"| <code>{_cell(k)}</code> | | {_value(v)} |" for k, v in sorted(change.after.items())]
-    return [f"| <code>{_cell(f.path)}</code> | {_value(f.before)} | {_value(f.after)} |" for f in change.fields]
+    layout_fields = [f.path for f in change.fields if f.path == "layout" or f.path.startswith("layout.")]
+    rows = [f"| <code>{_cell(f.path)}</code> | {_value(f.before)} | {_value(f.after)} |" for f in change.fields
+            if not drawn or f.path not in layout_fields]
+    if drawn and layout_fields:
+        before, after = _layout_of(change.before) or {}, _layout_of(change.after) or {}
+        paths = ", ".join(p.removeprefix("layout.") for p in layout_fields)
+        rows.append(f"| <code>layout</code> | {_value(before.get('name'))} | {_value(after.get('name'))}: "
+                    f"{_cell(_cut(paths, 160))} (drawn below) |")
+    return rows
 
 
 def _layout_of(spec: Mapping[str, Any] | None) -> Any:
@@ -158,24 +164,35 @@ def _layout_changed(change: Change) -> bool:
     return can_draw(after) and (change.action is Action.CREATE or _layout_of(change.before) != after)
 
 
-def _pictures(change: Change, picture: PictureSink) -> list[str]:
+def _pictures(change: Change, picture: PictureSink | None) -> list[str]:
     """Drawn from what will be sent (a vendor preset's own geometry), with what the vendor cannot honour."""
     if not _layout_changed(change):
         return []
     assert change.after is not None
     after, notes = as_rendered(change.vendor, change.kind, change.after)
-    before = _layout_of(change.before) if change.action is not Action.CREATE else None
+    created = change.action is Action.CREATE
+    before: Mapping[str, Any] | None = None
+    if not created and change.before is not None and can_draw(_layout_of(change.before)):
+        before = as_rendered(change.vendor, change.kind, change.before)[0]
+    if created:
+        drawing = cells.before_after(None, after)
+    elif before is not None:
+        drawing = cells.before_after(before, after)
+    else:
+        drawing = cells.side_by_side(cells.unknown_before(), cells.picture(after, "after"))
+    caveats = ["", *(f"*{_cell(change.vendor)}: {_cell(note)}*" for note in notes)] if notes else []
+    out = ["", "```text", *drawing, "```"]
+    if picture is None:
+        return out + caveats
     stem = change.address.replace("/", "-")
     right = _img(after, f"{stem}-after", "after", picture)
-    caveats = ["", *(f"*{_cell(change.vendor)}: {_cell(note)}*" for note in notes)] if notes else []
-    if change.action is Action.CREATE:
-        return ["", "| Layout |", "| :-: |", f"| {right} |", *caveats]
-    if before is not None and can_draw(before):
-        assert change.before is not None
-        left = _img(as_rendered(change.vendor, change.kind, change.before)[0], f"{stem}-before", "before", picture)
+    if created:
+        return out + ["", "| Layout |", "| :-: |", f"| {right} |", *caveats]
+    if before is not None:
+        left = _img(before, f"{stem}-before", "before", picture)
     else:
         left = "<i>not known: the vendor cannot report the live layout</i>"
-    return ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |", *caveats]
+    return out + ["", "| Layout before | Layout after |", "| :-: | :-: |", f"| {left} | {right} |", *caveats]
 
 
 def _img(layout: Mapping[str, Any], stem: str, when: str, picture: PictureSink) -> str:

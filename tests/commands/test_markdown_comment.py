@@ -45,7 +45,7 @@ def test_a_large_plan_becomes_numbered_comments_with_pictures(
     assert all(len(part) <= COMMENT_LIMIT for part in printed)
     assert printed[0].startswith(f"### Reconciler plan (part 1 of {len(printed)})\n\n**Plan:** {TASKS + 2} to start, ")  # and the two custom layouts
     whole = "".join(printed)
-    assert whole.count('<img src="data:image/svg+xml;base64,') == TASKS
+    assert whole.count("```text\nafter: ") == TASKS and "data:" not in whole
     assert all(whole.count(f"<b>MixTask/room-{i:03d}</b>") == 1 for i in range(TASKS))
 
     code, out, err = run(capsys, "plan", str(many), "--format", "markdown", "--out-dir", "comment")
@@ -59,15 +59,19 @@ def test_a_large_plan_becomes_numbered_comments_with_pictures(
     assert [timeless(f.read_text(encoding="utf-8")) for f in files] == [timeless(p) for p in printed]
 
 
-def test_pictures_can_be_written_as_files_for_hosts_that_strip_data_uris(
+def test_pictures_can_also_be_written_as_image_files_and_linked(
         vendors: EmulatorCluster, many: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "plan", str(many), "--format", "markdown", "--target", "MixTask/room-001",
                        "--pictures-dir", "pics", "--pictures-url", "https://ci.example.com/run/7/pics/")
     assert code == 0
     assert '<img src="https://ci.example.com/run/7/pics/MixTask-room-001-after.svg"' in out
     assert (Path("pics") / "MixTask-room-001-after.svg").read_text().startswith("<svg ")
+    assert "```text\nafter: " in out  # the drawing stays: the image is an addition
     code, _, err = run(capsys, "plan", str(many), "--format", "markdown", "--pictures-url", "https://x")
     assert code == 1 and "--pictures-url needs --pictures-dir" in err
+    code, _, err = run(capsys, "plan", str(many), "--format", "markdown", "--pictures-dir", "pics",
+                       "--pictures-url", "data:image/svg+xml;base64,")
+    assert code == 1 and "--pictures-url must be an http(s) URL" in err
 
 
 def test_no_secret_value_in_plan_file_text_json_markdown_or_apply_output(

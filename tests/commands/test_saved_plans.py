@@ -47,13 +47,31 @@ def switch_layout(manifests: Path) -> None:
     path.write_text(path.read_text().replace("layout: speaker-plus-3", "layout: grid-2x2"), encoding="utf-8")
 
 
-def test_saved_plan_applies_exactly_its_changes_even_after_the_manifests_moved_on(
+def test_saved_plan_applies_exactly_its_changes_and_only_to_the_manifests_it_was_made_from(
         vendors: EmulatorCluster, manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "plan", str(manifests), "--out", "plan.json", "--detailed-exitcode")
     assert code == 2
     assert "Plan: 4 to start, 0 to update, 0 to stop, 0 to resume, 0 unchanged" in out  # 2 tasks, 2 layouts
     assert tasks(vendors) == {}
-    (manifests / "tasks.yaml").unlink()  # what was reviewed is the plan, not what the branch holds now
+    original = (manifests / "tasks.yaml").read_text()
+    (manifests / "tasks.yaml").unlink()  # the checkout no longer holds what the plan was made from
+
+    code, out, err = run(capsys, "apply", "plan.json")
+    assert code == 1 and out == ""
+    assert err == (f"error: the plan was made from other manifests than the ones here:\n"
+                   f"  {manifests / 'tasks.yaml'}: in the plan's manifests but gone now\n"
+                   "applying it would undo what these manifests say; plan from this checkout "
+                   "(`reconciler plan PATHS --out FILE`), review that plan and apply it\n")
+    (manifests / "tasks.yaml").write_text(original + "\n# a comment is a change too\n")
+    code, _, err = run(capsys, "apply", "plan.json")
+    assert code == 1 and f"{manifests / 'tasks.yaml'}: changed since the plan was made" in err
+    (manifests / "more.yaml").write_text("apiVersion: reconciler/v1\n")
+    (manifests / "tasks.yaml").write_text(original)
+    code, _, err = run(capsys, "apply", "plan.json")
+    assert code == 1 and f"{manifests / 'more.yaml'}: not in the plan's manifests (added since)" in err
+    (manifests / "notes.yaml").write_text("just: notes\n")  # not a manifest: not part of the set
+    (manifests / "more.yaml").unlink()
+    assert actions(vendors) == {"GetMPUTaskStatus": 2}  # the plan asked whether the tasks ran; nothing written
 
     code, out, err = run(capsys, "apply", "plan.json")
     assert (code, err) == (0, "")
@@ -62,8 +80,6 @@ def test_saved_plan_applies_exactly_its_changes_even_after_the_manifests_moved_o
     started = tasks(vendors)
     assert sorted(t["channel"] for t in started.values()) == ["standup", "townhall"]
     assert all(t["status"] == 1 for t in started.values())
-
-    (manifests / "tasks.yaml").write_text((REPO / "examples" / "aliyun" / "tasks.yaml").read_text())
     code, out, _ = run(capsys, "plan", str(manifests), "--detailed-exitcode")
     assert code == 0
     assert "0 to start, 0 to update, 0 to stop, 0 to resume, 4 unchanged" in out
@@ -130,7 +146,7 @@ def test_show_renders_a_stale_plan_in_every_format_without_state_or_network(
     jsonschema.validate(shown, SCHEMA)
     assert shown == json.loads(plan_file.read_text())  # the file round-trips unchanged
     code, out, _ = run(capsys, "show", str(plan_file), "--format", "markdown")
-    assert code == 0 and out.count('<img src="data:image/svg+xml;base64,') == 2  # before and after
+    assert code == 0 and out.count("```text\nbefore: ") == 1 and "data:" not in out  # drawn before and after
 
     assert httpx.get(f"{vendors.endpoints['aliyun']}/_emulator/requests", timeout=5).json()["total"] == before
     assert list(elsewhere.iterdir()) == []  # no state store was created or opened here
@@ -150,7 +166,8 @@ def test_saved_plan_json_validates_against_the_shipped_schema(
         errors = [e.message for e in validator.iter_errors(document)]
         assert errors == []
     first, update, printed = documents
-    assert first["format_version"] == 3 and first["observed"] == {}
+    assert first["format_version"] == 4 and first["observed"] == {}
+    assert first["manifests"]["roots"] == [str(manifests)] and first["manifests"]["digest"] == first["manifest_fingerprint"]
     assert update["observed"][TOWNHALL]["status"] == "active"
     assert update["providers"]["ali-demo"]["credentials"] == {
         "accessKeyId": {"env": "ALIYUN_ACCESS_KEY_ID"}, "accessKeySecret": {"env": "ALIYUN_ACCESS_KEY_SECRET"}}
@@ -163,14 +180,14 @@ def test_a_plan_printed_without_observations_is_shown_but_not_applied(
         vendors: EmulatorCluster, manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "plan", str(manifests), "--out", "plan.json")[0] == 0
     data = json.loads(Path("plan.json").read_text())
-    for key in ("observed", "providers", "base_dir"):
+    for key in ("observed", "providers", "base_dir", "manifests"):
         del data[key]
     Path("bare.json").write_text(json.dumps(data))
     assert run(capsys, "show", "bare.json")[0] == 0
     code, _, err = run(capsys, "apply", "bare.json")
     assert code == 1
-    assert err == ("error: this plan file cannot be applied: it lacks the observations and Provider settings apply "
-                   "checks (format_version 3); write it with `reconciler plan PATHS --out FILE`\n")
+    assert err == ("error: this plan file cannot be applied: it lacks the observations, Provider settings or manifest "
+                   "digests apply checks (format_version 4); write it with `reconciler plan PATHS --out FILE`\n")
     Path("junk.json").write_text("{not json")
     code, _, err = run(capsys, "show", "junk.json")
     assert code == 1 and err.startswith("error: junk.json is not a reconciler plan file (not JSON: ")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
@@ -11,7 +10,13 @@ from reconciler.plan.planner import plan_resource
 from reconciler.plan.types import Plan
 from reconciler.render.markdown import render_markdown
 
-IMG = re.compile(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
+SVGS: dict[str, str] = {}  # URL -> the SVG picture the opt-in image sink was given
+
+
+def sink(stem: str, svg: str) -> str:
+    url = f"https://pictures.example.com/{len(SVGS)}/{stem}.svg"
+    SVGS[url] = svg
+    return url
 
 
 def task(panes: list[dict[str, Any]], *, vendor: str = "aliyun", canvas: tuple[int, int] = (1280, 720),
@@ -20,13 +25,18 @@ def task(panes: list[dict[str, Any]], *, vendor: str = "aliyun", canvas: tuple[i
             "layout": {"name": "pip", "canvas": {"width": canvas[0], "height": canvas[1], "background": "#000000"},
                        "panes": [{"fit": "crop", "source": "camera", "alpha": 1.0, **p} for p in panes]}}
     change = plan_resource(DesiredResource("MixTask/live", "MixTask", "live", "p", vendor, "active", spec), None, None)
-    [text] = render_markdown(Plan((change,), 1, "ab" * 32, "2026-01-01T00:00:00Z"))
+    [text] = render_markdown(Plan((change,), 1, "ab" * 32, "2026-01-01T00:00:00Z"), picture=sink)
+    assert "```text\nafter: pip " in text  # the text drawing, always there
     return text
 
 
+def svg_of(text: str) -> str:
+    [url] = re.findall(r'<img src="([^"]+)"', text)
+    return SVGS[url]
+
+
 def rects(text: str) -> list[str]:
-    [(data, _alt)] = IMG.findall(text)
-    svg = base64.b64decode(data).decode()
+    svg = svg_of(text)
     return re.findall(r'<g id="pane-\d+">\n<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', svg)
 
 
@@ -47,5 +57,6 @@ def test_what_aliyun_cannot_honour_is_said_under_the_picture() -> None:
                 canvas=(1000, 1000))
     assert "pane alpha is not sent: Aliyun MPU panes are opaque" in text
     assert "canvas 1000x1000 is not sent: Aliyun sizes the mix by output.encoding (720p, 1280x720)" in text
-    assert 'viewBox="0 0 1280 720"' in base64.b64decode(IMG.findall(text)[0][0]).decode()
+    assert 'viewBox="0 0 1280 720"' in svg_of(text)
+    assert "after: pip 1280x720" in text  # the drawing, too, is of what Aliyun will draw
     assert "not sent" not in task([PIP[0], {"user": "b", "x": 0, "y": 0, "width": 0.3, "height": 0.3}])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
@@ -19,8 +18,7 @@ from reconciler.plan.types import Plan
 from reconciler.records import Observation, ResourceRecord
 from reconciler.render.markdown import COMMENT_LIMIT, render_markdown
 from reconciler.render.text import render_plan
-
-IMG = re.compile(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
+from tests.render.github_html import code_blocks, github_html
 
 
 def layout(users: list[str | None], name: str = "grid") -> dict[str, Any]:
@@ -44,9 +42,9 @@ def record(name: str, body: dict[str, Any]) -> ResourceRecord:
                           "active")
 
 
-def pictures(text: str) -> list[tuple[str, str]]:
-    """(decoded SVG, alt text) of every embedded picture."""
-    return [(base64.b64decode(data).decode(), alt) for data, alt in IMG.findall(text)]
+def pictures(text: str) -> list[str]:
+    """Every layout drawing as GitHub shows it (rendered and sanitised like a real comment)."""
+    return [block for block in code_blocks(github_html(text)) if "after: " in block]
 
 
 def one_plan(*changes: Any) -> Plan:
@@ -62,14 +60,21 @@ def test_layout_update_shows_the_layout_before_and_after() -> None:
                            "0 unchanged\n")
     assert "| `~` | <code>MixTask/live</code> | aliyun · ali | update-layout | layout changed |" in text
     assert "<details><summary><code>~</code> <b>MixTask/live</b>: update-layout</summary>" in text
-    assert ("| <code>layout.panes[1].user</code> | <code>\"&lt;b&gt;x&#124;y&lt;/b&gt;\"</code> | "
-            "<code>\"guest\"</code> |") in text
-    (before, before_alt), (after, after_alt) = pictures(text)
-    assert "&lt;b&gt;x|y&lt;/b&gt;</text>" in before and ">guest</text>" not in before
-    assert ">guest</text>" in after and 'viewBox="0 0 1280 720"' in after
-    assert before_alt.startswith("before: grid 1280x720: host at 0%,0% 50%x100%, &lt;b&gt;x|y&lt;/b&gt; at 50%")
-    assert after_alt.startswith("after: grid 1280x720: host at 0%,0% 50%x100%, guest at 50%,0% 50%x100%")
+    assert ("| <code>layout</code> | <code>\"grid\"</code> | <code>\"grid\"</code>: panes[1].user "
+            "(drawn below) |") in text
+    [drawing] = pictures(text)
+    lines = drawing.splitlines()
+    assert lines == [
+        "before: grid 1280x720                after: grid 1280x720",
+        "+---------------+---------------+    +---------------+---------------+",
+        "|A host         |B <b>x|y</b>   |    |A host         |B guest        |",
+        *["|               |               |    |               |               |"] * 6,
+        "+---------------+---------------+    +---------------+---------------+",
+        "A host 0%,0% 50%x100%                A host 0%,0% 50%x100%",
+        "B <b>x|y</b> 50%,0% 50%x100%         B guest 50%,0% 50%x100%",
+    ]
     assert text.count("<details>") == text.count("</details>") == 1
+    assert "data:" not in text and "<img" not in text and "<svg" not in text
 
 
 def test_only_layout_changes_get_pictures() -> None:
@@ -79,7 +84,8 @@ def test_only_layout_changes_get_pictures() -> None:
     stop = plan_resource(DesiredResource("MixTask/old", "MixTask", "old", "ali", "aliyun", "inactive", spec(["a"])),
                          record("old", spec(["a"])), Observation("active"))
     [text] = render_markdown(one_plan(start, output_only, stop))
-    assert [alt.split(":")[0] for _, alt in pictures(text)] == ["after"]  # the start only: no before exists
+    [drawing] = pictures(text)  # the start only, and no before exists
+    assert drawing.startswith("after: grid 1280x720\n") and "before" not in drawing
     assert (start.action, output_only.action, stop.action) == (Action.CREATE, Action.REPLACE, Action.STOP)
     assert text.count("<details>") == 3
 
@@ -88,8 +94,9 @@ def test_unknown_live_layout_says_so_instead_of_a_picture() -> None:
     imported = record("adopted", {k: v for k, v in spec(["a"]).items() if k != "layout"})
     change = plan_resource(desired("adopted", spec(["a"])), imported, Observation("active"))
     [text] = render_markdown(one_plan(change))
-    assert "<i>not known: the vendor cannot report the live layout</i>" in text
-    assert len(pictures(text)) == 1
+    [drawing] = pictures(text)
+    assert drawing.startswith("before: not known                    after: grid 1280x720\n")
+    assert "(the vendor cannot report" in drawing
 
 
 def test_a_large_plan_is_split_into_numbered_parts_under_the_limit() -> None:
@@ -97,7 +104,7 @@ def test_a_large_plan_is_split_into_numbered_parts_under_the_limit() -> None:
     plan = make_plan([desired(n, spec([f"host{n}", "guest", None], i)) for i, n in enumerate(names)], {}, {},
                      state_serial=0, manifest_fingerprint="f", created_at="t")
     parts = render_markdown(plan)
-    assert len(parts) > 2
+    assert len(parts) > 1
     assert all(len(p) <= COMMENT_LIMIT for p in parts)
     assert [p.splitlines()[0] for p in parts] == [
         f"### Reconciler plan (part {i} of {len(parts)})" for i in range(1, len(parts) + 1)]
@@ -105,7 +112,7 @@ def test_a_large_plan_is_split_into_numbered_parts_under_the_limit() -> None:
     for name in names:  # each resource exactly once in the table and once as a section
         assert whole.count(f"| <code>MixTask/{name}</code> |") == 1
         assert whole.count(f"<b>MixTask/{name}</b>") == 1
-    assert len(pictures(whole)) == 120
+    assert len(pictures(whole)) == 120 and all(len(pictures(p)) == p.count("```text") for p in parts)
     for part in parts:  # never split inside a section; a continued table repeats its header
         assert part.count("<details>") == part.count("</details>")
         rows = [i for i, line in enumerate(part.splitlines()) if line.startswith("| `+` |")]

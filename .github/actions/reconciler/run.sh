@@ -8,8 +8,12 @@
 # after the PR comment and the artifact were taken care of.
 #
 # Inputs (environment): RECONCILER_COMMAND plan|apply, RECONCILER_PATHS (whitespace-separated),
-# RECONCILER_STATE (optional), RECONCILER_ARGS (extra arguments, whitespace-separated),
-# RECONCILER_PLAN_FILE, RECONCILER_COMMENT_DIR, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY (optional).
+# RECONCILER_INPUT_STATE (the action's `state` input; when empty, RECONCILER_STATE from the job's env),
+# RECONCILER_ARGS (extra arguments, whitespace-separated), RECONCILER_PLAN_FILE, RECONCILER_COMMENT_DIR,
+# RECONCILER_PICTURES (text|png|svg) and RECONCILER_PICTURES_DIR, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY (optional).
+#
+# With pictures png or svg the image links point at PICTURES_BASE until publish.sh has committed the
+# files and knows the commit to link; a comment is never posted with that placeholder left in.
 set -uo pipefail
 
 command="${RECONCILER_COMMAND:?plan or apply}"
@@ -18,10 +22,26 @@ comment_dir="${RECONCILER_COMMENT_DIR:-reconciler-comment}"
 output="${GITHUB_OUTPUT:-/dev/null}"
 read -r -a paths <<< "${RECONCILER_PATHS:-}"
 read -r -a extra <<< "${RECONCILER_ARGS:-}"
+state_url="${RECONCILER_INPUT_STATE:-${RECONCILER_STATE:-}}"
 state=()
-if [ -n "${RECONCILER_STATE:-}" ]; then
-  state=(--state "$RECONCILER_STATE")
+if [ -n "$state_url" ]; then
+  state=(--state "$state_url")
 fi
+pictures=()
+case "${RECONCILER_PICTURES:-text}" in
+  text) ;;
+  png|svg)
+    pictures_dir="${RECONCILER_PICTURES_DIR:-reconciler-pictures}"
+    rm -rf "$pictures_dir"
+    pictures=(--pictures-dir "$pictures_dir" --pictures-url "https://reconciler-pictures.invalid/base"
+              --pictures-format "$RECONCILER_PICTURES")
+    ;;
+  *)
+    echo "::error::pictures must be text, png or svg, got '$RECONCILER_PICTURES'"
+    printf 'exitcode=1\nhas-changes=false\nfailed=true\n' >> "${GITHUB_OUTPUT:-/dev/null}"
+    exit 0
+    ;;
+esac
 errors="$(mktemp)"
 
 case "$command" in
@@ -29,7 +49,7 @@ case "$command" in
     rm -rf "$comment_dir"
     mkdir -p "$comment_dir"
     reconciler plan "${paths[@]}" "${state[@]}" --out "$plan_file" --format markdown --out-dir "$comment_dir" \
-      --detailed-exitcode "${extra[@]}" 2> "$errors"
+      "${pictures[@]}" --detailed-exitcode "${extra[@]}" 2> "$errors"
     code=$?
     ;;
   apply)
@@ -72,7 +92,8 @@ if [ "$command" = plan ] && [ "$failed" = true ]; then
 fi
 
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -d "$comment_dir" ] && [ "$command" = plan ]; then
-  cat "$comment_dir"/plan-*.md >> "$GITHUB_STEP_SUMMARY" 2>/dev/null || true
+  # image links wait for publish.sh; the summary keeps the text drawings only
+  cat "$comment_dir"/plan-*.md 2>/dev/null | grep -v 'https://reconciler-pictures.invalid/' >> "$GITHUB_STEP_SUMMARY" || true
 fi
 
 {

@@ -16,8 +16,10 @@ DESCRIPTOR = VendorDescriptor(
     rate_limits={  # per AccessKeyId
         "status": DocumentedLimit(RateLimit.per_minute(4000), "GetMPUTaskStatus: 4,000 calls/minute (Alibaba "
                                                               "Cloud API reference of GetMPUTaskStatus)"),
-        "write": DocumentedLimit(RateLimit(20), "every other MPU call: 20 calls/s (docs/vendors/aliyun.md; the "
-                                                "seed document gives no number)"),
+        "start": DocumentedLimit(RateLimit(500), "StartMPUTask: 500 calls/s (MPU API reference, StartMPUTask "
+                                                 "page, help.aliyun.com document_detail/93183)"),
+        "write": DocumentedLimit(RateLimit(20), "UpdateMPULayout, StopMPUTask: 20 calls/s, an assumption (no "
+                                                "page read gives a figure; docs/vendors/aliyun.md)"),
         "layout": DocumentedLimit(RateLimit(10), "CreateMPULayout, ModifyMPULayout, DescribeMPULayoutInfoList, "
                                                  "DeleteMPULayout: 10 calls/s each per user (their API reference "
                                                  "pages, document_detail 162192, 194544, 193861, 162190)"),

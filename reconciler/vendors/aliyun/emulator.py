@@ -15,11 +15,11 @@ layout shows at once).
 Assumptions where the document is silent or contradicts itself (also in docs/vendors/aliyun.md):
 - Checks, in order: Timestamp/Signature/SignatureNonce present (400 Request.No*); AccessKeyId,
   Version=2018-01-11 (MissingParameter / NoSuchVersion); SignatureMethod HMAC-SHA1 in any case (the
-  document writes "Hmac-SHA1") and SignatureVersion 1.0 (IncompleteSignature); Timestamp format and
-  window (401 Request.IllegalTimestamp); known AccessKeyId (401 Request.IllegalAuth); signature (401
-  Request.IllegalSignature); nonce unseen in the window (400 Request.InvalidNonce); Action (400
-  UnsupportedOperation); rate limit (400 Throttling.User "Request was denied due to user flow
-  control."); AppId (400 Request.NoAppID; 404 Service.NoApp when no account has it; 400
+  document writes "Hmac-SHA1") and SignatureVersion 1.0 (IncompleteSignature); Timestamp format (400
+  Request.InvalidTimestamp) and window (401 Request.IllegalTimestamp); known AccessKeyId (401
+  Request.IllegalAuth); signature (401 Request.IllegalSignature); nonce unseen in the window (400
+  Request.InvalidNonce); Action (400 UnsupportedOperation); rate limit (400 Throttling.User "Request
+  was denied due to user flow control."); AppId (400 Request.NoAppID; 404 Service.NoApp when no account has it; 400
   Request.InvalidAppID when it belongs to another AccessKey's account).
 - Missing or malformed action parameters answer Alibaba Cloud's common MissingParameter /
   InvalidParameter (400). `N` of LayoutIds.N and UserPanes.N.* must be 1..15 (the table says so;
@@ -35,7 +35,11 @@ Assumptions where the document is silent or contradicts itself (also in docs/ven
   defaults (CropMode 2, BackgroundColor 0); UpdateMPUTask keeps MediaEncode when omitted.
 - New tasks start in Status 1 (running); POST /_emulator/new-task-status {"status": 0} makes them
   start in 0 (waiting for the channel).
-- Limits per AccessKeyId: GetMPUTaskStatus 4000/minute; every other action 20/s (each action its own).
+- Limits per AccessKeyId (sources in docs/vendors/aliyun.md): GetMPUTaskStatus 4000/minute, StartMPUTask
+  500/s; UpdateMPULayout, UpdateMPUTask and StopMPUTask 20/s each (an assumption).
+- The business codes the document answers with HTTP 200 (Service.Inactive, Service.NoExist, App.Stop,
+  App.ChargeOverDue, Channel.NoExist, Channel.Exceeds) and the task statuses 0-6 come from account,
+  channel and StreamURL settings (vendors/aliyun/emulator_business.py), not from injected faults.
 
 Control endpoints (besides the shared ones in emulator/base.py):
     POST /_emulator/drift  {"taskId": ID, "status": 2..6}   stop the task with that status
@@ -47,6 +51,8 @@ Control endpoints (besides the shared ones in emulator/base.py):
                            {"layoutId": ID, "delete": true}   delete a layout (console)
     GET  /_emulator/layouts                                  every custom layout, by LayoutId
     POST /_emulator/new-task-status {"status": 0|1}         the status new tasks start in
+    POST /_emulator/account, /_emulator/channels, /_emulator/stream-urls   business settings (see
+                           vendors/aliyun/emulator_business.py); GET /_emulator/business shows them
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.vendors.aliyun.codes import seed_messages
+from reconciler.vendors.aliyun.emulator_business import AliyunBusiness, SettingError
 from reconciler.vendors.aliyun.emulator_layouts import ACTIONS as LAYOUT_ACTIONS
 from reconciler.vendors.aliyun.emulator_layouts import LayoutBook
 from reconciler.vendors.aliyun.signing import (
@@ -85,8 +93,10 @@ COMMON_PARAMS = frozenset({"Action", "Format", "Version", "AccessKeyId", "Signat
                            "SignatureVersion", "SignatureNonce", "Timestamp", "SecurityToken", "RegionId",
                            "SignatureType"})
 
-# code -> (HTTP status, message); chapter 9 of the document plus Alibaba Cloud's common codes
+# code -> (HTTP status, message); every row of chapter 9 of the document (its description as the
+# message unless a clearer one is given here) plus Alibaba Cloud's common codes
 ERRORS: dict[str, tuple[int, str]] = {
+    **seed_messages(),
     "Request.NoTimestamp": (400, "The request has no Timestamp."),
     "Request.NoSignature": (400, "The request has no Signature."),
     "Request.NoNonce": (400, "The request has no SignatureNonce."),
@@ -95,11 +105,11 @@ ERRORS: dict[str, tuple[int, str]] = {
     "Request.InvalidAppID": (400, "The AppId does not belong to the account of this AccessKey."),
     "Request.InvalidChannelID": (400, "The ChannelId is not valid: use 1-64 characters of A-Z a-z 0-9 _ -."),
     "Request.InvalidNonce": (400, "The SignatureNonce was already used."),
-    "Request.IllegalTimestamp": (401, "The Timestamp is malformed or more than 15 minutes from the server time."),
+    "Request.InvalidTimestamp": (400, "The Timestamp is not of the form YYYY-MM-DDThh:mm:ssZ."),
+    "Request.IllegalTimestamp": (401, "The Timestamp is more than 15 minutes from the server time."),
     "Request.IllegalSignature": (401, "The signature does not match the one we calculated."),
     "Request.IllegalAuth": (401, "The AccessKeyId does not exist."),
     "Service.NoApp": (404, "The App does not exist."),
-    "Service.BuildSignature": (500, "Failed to build the signature."),
     "Service.Inactive": (200, "The service is not available."),
     "App.Stop": (200, "The app is disabled; re-enable the AppId in the console."),
     "App.ChargeOverDue": (200, "The AppId is overdue; please top up."),
@@ -209,7 +219,7 @@ def _utc_seconds(stamp: str) -> float:
     try:
         return float(calendar.timegm(time.strptime(stamp, TIMESTAMP_FORMAT)))
     except ValueError:
-        raise ApiError("Request.IllegalTimestamp") from None
+        raise ApiError("Request.InvalidTimestamp") from None
 
 
 class AliyunEmulator(VendorEmulator):
@@ -226,7 +236,8 @@ class AliyunEmulator(VendorEmulator):
     }
     DEFAULT_LIMITS: ClassVar[dict[str, tuple[float, float]]] = {  # (calls, window seconds) per AccessKeyId
         "GetMPUTaskStatus": (4000, 60.0),
-        **{action: (20, 1.0) for action in ("StartMPUTask", "UpdateMPULayout", "UpdateMPUTask", "StopMPUTask")},
+        "StartMPUTask": (500, 1.0),
+        **{action: (20, 1.0) for action in ("UpdateMPULayout", "UpdateMPUTask", "StopMPUTask")},
         **{action: (10, 1.0) for action in LAYOUT_ACTIONS},  # the layout pages: 10 calls/s per user
     }
 
@@ -242,6 +253,7 @@ class AliyunEmulator(VendorEmulator):
         self.released: dict[str, float] = {}  # StreamURL -> when its last task stopped
         self.nonces: dict[tuple[str, str], float] = {}
         self.new_task_status = 1
+        self.business = AliyunBusiness()
         self.layouts = LayoutBook(ApiError)
         self.handlers: dict[str, Callable[[dict[str, str], str], dict[str, Any]]] = {
             "StartMPUTask": self._start, "GetMPUTaskStatus": self._status, "UpdateMPULayout": self._update,
@@ -267,6 +279,9 @@ class AliyunEmulator(VendorEmulator):
                 raise ApiError("Throttling.User")
             with self.lock:
                 self._check_app(params, key_id)
+                refusal = self.business.refusal(params["AppId"])
+                if refusal is not None:
+                    raise ApiError(refusal)
                 payload = handler(params, params["AppId"])
         except ApiError as exc:
             return self._answer(params, f"{action}Response", exc.status,
@@ -292,6 +307,7 @@ class AliyunEmulator(VendorEmulator):
         self.released.clear()
         self.nonces.clear()
         self.new_task_status = 1
+        self.business.clear()
         self.layouts = LayoutBook(ApiError)
         self.handlers.update({
             "CreateMPULayout": self.layouts.create, "ModifyMPULayout": self.layouts.modify,
@@ -338,7 +354,15 @@ class AliyunEmulator(VendorEmulator):
             return EmulatorResponse.json(200, {"newTaskStatus": status})
         if name == "layouts" and request.method == "GET":
             return EmulatorResponse.json(200, {"layouts": self.layouts.snapshot()})
-        return None
+        if name == "business" and request.method == "GET":
+            return EmulatorResponse.json(200, self.business.snapshot())
+        if request.method != "POST":
+            return None
+        try:
+            answer = self.business.control(name, request.json() or {}, self.tasks, self._finish, set(self.app_keys))
+        except SettingError as exc:
+            return EmulatorResponse.json(400, {"error": str(exc)})
+        return None if answer is None else EmulatorResponse.json(200, answer)
 
     # -- authentication ------------------------------------------------------------------------------
     def _authenticate(self, method: str, params: Mapping[str, str]) -> str:
@@ -415,9 +439,12 @@ class AliyunEmulator(VendorEmulator):
             raise ApiError("StreamURL.InUse")
         if now - self.released.get(stream_url, -1e18) < STREAM_URL_REUSE_SECONDS:
             raise ApiError("StreamURL.RecentlyStopped")
+        status = self.business.start_status(app_id, channel, stream_url, self.new_task_status, self.tasks)
+        if isinstance(status, str):
+            raise ApiError(status)
         self.tasks[task_id] = MpuTask(
             task_id=task_id, app_id=app_id, channel=channel, stream_url=stream_url,
-            status=self.new_task_status, media_encode=media_encode, task_profile=profile, layout=layout,
+            status=status, media_encode=media_encode, task_profile=profile, layout=layout,
             params=_own_params(params), started_at=now, history=["StartMPUTask"])
         return {}
 

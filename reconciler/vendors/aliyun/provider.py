@@ -80,13 +80,17 @@ ADVICE: dict[str, str] = {
                             "the credentials of Provider/{provider}",
     "Request.NoChannelID": "set spec.channel of the MixTask",
     "Request.InvalidChannelID": "spec.channel must be 1-64 characters of A-Z a-z 0-9 _ -",
-    "Request.InvalidNonce": "the vendor saw this SignatureNonce before (a replayed request); apply again",
-    "Request.InvalidTimestamp": "check this machine's clock: requests must be within 15 minutes of UTC",
-    "Request.IllegalTimestamp": "check this machine's clock: requests must be within 15 minutes of UTC",
+    **{code: "the vendor saw this SignatureNonce before (a replayed request, which may have taken effect); "
+             "apply again, which observes first" for code in ("Request.InvalidNonce", "SignatureNonceUsed")},
+    **{code: "check this machine's clock: requests must be within 15 minutes of UTC" for code in (
+        "Request.InvalidTimestamp", "Request.IllegalTimestamp", "InvalidTimeStamp.Expired")},
+    "InvalidTimeStamp.Format": _BUG,
     **{code: "check the AccessKey id/secret referenced by Provider/{provider}" for code in (
         "Request.IllegalSignature", "Request.IllegalAuth", "Request.IllegalBizID", "Request.IllegalAliUID",
         "Request.IllegalBroadcast", "Request.IllegalUserGroups", "SignatureDoesNotMatch",
-        "InvalidAccessKeyId.NotFound", "Forbidden")},
+        "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive", "Forbidden")},
+    "Forbidden.RAM": "the RAM user of the AccessKey of Provider/{provider} lacks permission for this RTC action; "
+                     "grant it in the RAM console",
     **{code: "the request is valid but the vendor holds conflicting state; " + _CONSOLE for code in (
         "Request.ChannelQueryExpire", "Request.ExistApp", "Request.ExistAppCallback", "Request.ExistChannel")},
     "Service.NoApp": "no such AppId in this Alibaba Cloud account: check spec.appId of Provider/{provider}",
@@ -112,6 +116,8 @@ ADVICE: dict[str, str] = {
     "StreamURL.InUse": "another task pushes to this output.streamUrl; stop it or choose another URL",
     "StreamURL.RecentlyStopped": "a task pushed to this URL less than 10 s ago; retried after a pause",
 }
+AUTH_CODES = {"SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive", "Forbidden",
+              "Forbidden.RAM", "Request.IllegalTimestamp", "InvalidTimeStamp.Expired"}
 CONFLICTS = {"Task.AlreadyExists", "InvalidLayout.InUse", "InvalidTask.Stopped", "StreamURL.InUse",
              "StreamURL.RecentlyStopped"}
 
@@ -128,7 +134,7 @@ def vendor_error(code: str, message: str, status: int, *, provider: str, action:
         return VendorNotFound("aliyun", code, text, **kwargs)
     if code in CONFLICTS:
         return VendorConflict("aliyun", code, text, transient=code == "StreamURL.RecentlyStopped", **kwargs)
-    if status == 401 or code in ("SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound", "Forbidden"):
+    if status in (401, 403) or code in AUTH_CODES:
         return VendorAuthError("aliyun", code, text, transient=False, **kwargs)
     if status >= 500:
         return VendorUnavailable("aliyun", code, text, **kwargs)
@@ -148,7 +154,7 @@ def start_params(spec: Mapping[str, Any], layout: Mapping[str, str]) -> dict[str
 
 class AliyunProvider(BaseProvider):
     vendor: ClassVar[str] = "aliyun"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "write", "layout"
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "start", "write", "layout"
     MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
 
     def __init__(self, ctx: ProviderContext) -> None:
@@ -212,7 +218,7 @@ class AliyunProvider(BaseProvider):
                 return  # an earlier start went through although its answer did not arrive
             sent = True
             try:
-                await self._call("StartMPUTask", params, "write")
+                await self._call("StartMPUTask", params, "start")
             except VendorConflict as exc:
                 if exc.code != "Task.AlreadyExists":
                     raise

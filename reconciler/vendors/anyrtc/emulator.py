@@ -6,7 +6,12 @@
     POST .../resourceid/<rid>/sid/<sid>/mode/<mode>/{update,updateLayout,stop}
 
 HTTP Basic auth with a customer ID and secret (401 "Unauthorized" without the header, 401 "Invalid
-authentication credentials" when wrong or when the App ID belongs to another customer); 404 "no Route
+authentication credentials" when wrong, when the App ID belongs to another customer, or when the
+Content-Type is `application/json;charset=utf-8` miscased or with spaces, as the document's list of
+causes says); a POST whose Content-Type is anything else, or whose body is not JSON, answers code 8;
+an App ID without cloud recording answers acquire with code 62 (HTTP 400) and every other call with
+401 "Invalid authentication credentials" (the document names both; which call gets which is an
+assumption); 404 "no Route
 matched with those values" for an unknown path or method; 10 requests/s per App ID (429 "API rate limit
 exceeded"). Vendor errors answer `{"code": n, "reason": text}`, HTTP 400 (404 for a recording that no
 longer runs). A resource ID is valid 5 minutes (emulator clock), bound to appid+cname+uid, and starts
@@ -23,6 +28,9 @@ Control endpoints beyond the shared ones:
                                "usersPresent": bool (default true for every channel),
                                "users": ["1001", ...] (UIDs named in individual-mode fileLists)}
     GET  /_emulator/channels  the channel flags
+    POST /_emulator/account   {"appId": ..., "cloudRecording": bool, "exitSeconds": s}  the App ID's
+                              cloud recording permission (default: enabled) and how long a stopped
+                              recorder keeps exiting, query answering 501 meanwhile (default 0)
     POST /_emulator/drift     {"sid": ..., "exit": true, "status": 20 | 8}  the recorder exits abnormally
                               (20, default) or is about to exit (8): query answers that status;
                               update/updateLayout/stop answer 404
@@ -64,6 +72,7 @@ ROUTE = re.compile(
 RESOURCE_TTL = 300.0
 FIRST_SLICE_SECONDS = 10.0
 SECRET_FIELDS = ("accessKey", "secretKey", "secret", "token")
+CONTENT_TYPE = "application/json;charset=utf-8"  # exactly so: the document's header rule
 
 
 class AnyrtcEmulator(VendorEmulator):
@@ -87,6 +96,7 @@ class AnyrtcEmulator(VendorEmulator):
         self.resources: dict[str, dict[str, Any]] = {}
         self.recordings: dict[str, dict[str, Any]] = {}
         self.channels: dict[tuple[str, str], dict[str, Any]] = {}
+        self.app_settings: dict[str, dict[str, Any]] = {}  # App ID -> {"cloudRecording", "exitSeconds"}
 
     # -- routing and envelope ---------------------------------------------------------------------
     def action_of(self, request: EmulatorRequest) -> str:
@@ -127,11 +137,14 @@ class AnyrtcEmulator(VendorEmulator):
             return refused
         if not self.within_limit("cloud_recording", appid):
             return EmulatorResponse.json(429, {"message": "API rate limit exceeded"}, "throttled")
+        if not self.app_settings.get(appid, {}).get("cloudRecording", True):
+            if action == "acquire":
+                return self._reject(Rejected(62, REASONS["62"]))
+            return EmulatorResponse.json(401, {"message": "Invalid authentication credentials"}, "error:auth")
         body: Any = None
         if request.method == "POST":
-            ctype = request.headers.get("content-type", "").split(";")[0].strip()
             try:
-                if ctype != "application/json":
+                if request.headers.get("content-type", "") != CONTENT_TYPE:
                     raise ValueError("content type")
                 body = request.json()
             except ValueError:
@@ -156,6 +169,9 @@ class AnyrtcEmulator(VendorEmulator):
         if not header:
             return EmulatorResponse.json(401, {"message": "Unauthorized"}, "error:auth")
         invalid = EmulatorResponse.json(401, {"message": "Invalid authentication credentials"}, "error:auth")
+        ctype = request.headers.get("content-type")
+        if ctype is not None and ctype != CONTENT_TYPE and "".join(ctype.split()).lower() == CONTENT_TYPE:
+            return invalid  # the gateway refuses a miscased or spaced header before anything else
         scheme, _, encoded = header.partition(" ")
         if scheme != "Basic":
             return invalid
@@ -239,6 +255,9 @@ class AnyrtcEmulator(VendorEmulator):
         ids = {"resourceId": rid, "sid": sid}
         if action == "query":
             if rec["phase"] == "stopped":
+                exiting = self.app_settings.get(appid, {}).get("exitSeconds", 0.0)
+                if self.clock.now() - rec["endedAt"] < exiting:
+                    raise Rejected(501, REASONS["501"])
                 raise Rejected(404, "failed to find worker", 404)
             return EmulatorResponse.json(200, {**ids, "serverResponse": self._server_response(rec)})
         if rec["phase"] == "stopped":
@@ -332,6 +351,8 @@ class AnyrtcEmulator(VendorEmulator):
                 rec["phase"], rec["endedBy"], rec["endedAt"] = "exited", "maxIdleTime", empty_since + rec["idleLimit"]
 
     def control_extra(self, name: str, request: EmulatorRequest) -> EmulatorResponse | None:
+        if name == "account" and request.method == "POST":
+            return self._account_settings(request.json() or {})
         if name != "channels":
             return None
         self._tick()
@@ -351,6 +372,18 @@ class AnyrtcEmulator(VendorEmulator):
             self._tick()
         return EmulatorResponse.json(200, {"channels": [{"appId": a, "cname": c, **v}
                                                         for (a, c), v in sorted(self.channels.items())]})
+
+    def _account_settings(self, body: Mapping[str, Any]) -> EmulatorResponse:
+        appid = str(body.get("appId", ""))
+        if appid not in {str(a.get("appId")) for a in self.accounts}:
+            return EmulatorResponse.json(400, {"error": f"no App ID {appid!r}"})
+        settings = self.app_settings.setdefault(appid, {"cloudRecording": True, "exitSeconds": 0.0})
+        exit_seconds = body.get("exitSeconds", settings["exitSeconds"])
+        if not isinstance(exit_seconds, (int, float)) or isinstance(exit_seconds, bool) or exit_seconds < 0:
+            return EmulatorResponse.json(400, {"error": "exitSeconds must be a non-negative number"})
+        settings.update(cloudRecording=bool(body.get("cloudRecording", settings["cloudRecording"])),
+                        exitSeconds=float(exit_seconds))
+        return EmulatorResponse.json(200, {"appId": appid, **settings})
 
     # -- shared control hooks ---------------------------------------------------------------------
     def state_snapshot(self) -> dict[str, Any]:
@@ -386,6 +419,7 @@ class AnyrtcEmulator(VendorEmulator):
         self.resources.clear()
         self.recordings.clear()
         self.channels.clear()
+        self.app_settings.clear()
 
 
 def _masked(data: Any) -> Any:

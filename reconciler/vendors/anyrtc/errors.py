@@ -61,8 +61,9 @@ def vendor_error(vendor: str, action: str, response: httpx.Response, provider: s
     status = response.status_code
     said = REDACTOR(str(data.get("reason") or data.get("message") or response.reason_phrase or ""))
     if status == 401:
-        return VendorAuthError(vendor, "401", f"{said}: check customerId/customerSecret of Provider/{provider} and "
-                               f"that App ID {app_id} belongs to that customer", action=action, http_status=status)
+        return VendorAuthError(vendor, "401", f"{said}: check customerId/customerSecret of Provider/{provider}, "
+                               f"that App ID {app_id} belongs to that customer and that cloud recording is enabled "
+                               "for it in the anyRTC console", action=action, http_status=status)
     if status == 429:
         return VendorRateLimited(vendor, "429", f"{said} (10 requests/s per App ID)", action=action,
                                  http_status=status)

@@ -13,12 +13,21 @@ set_mix_stream page:
   100424 resume of a room without a mix task, 100429 LayoutMode other than 0 or 1000.
 Every room exists as a live room unless a test says otherwise (POST /_emulator/rooms). Tencent has
 no documented pause, stop or describe call; the emulator's tasks can be paused only by drift.
+The other business codes of both documents come from the app's and the room's own settings, checked
+after authentication in this order (the order is an assumption): 60016 SDKAppID disabled, 60020
+package expired, 60021 caller IP not allowed, 60017 command disabled, 100007 paid plan without
+mixing; per room 100428 host information unavailable and 100427 a second mixing operation within the
+room's minimum interval (the document gives no figure, so the default is none). 60015 answers a
+Member_Account that is not a string.
 
 Control endpoints beyond the base ones:
     POST /_emulator/drift  {"roomId": ID, "status": "paused"|"running"}  the MCU task paused/resumed
                            {"roomId": ID, "remove": true}                 the task went away
                            {"roomId": ID, "layoutMode": 0}                someone reset the layout
-    POST /_emulator/rooms  {"roomId": ID, "exists": bool, "unlimited": bool}
+    POST /_emulator/rooms  {"roomId": ID, "exists": bool, "unlimited": bool, "hostInfo": bool,
+                            "minIntervalSeconds": s}
+    POST /_emulator/account {"sdkAppId": N, "disabled": bool, "packageExpired": bool, "ipAllowed": bool,
+                             "blockedCommands": [command, ...], "mixingPlan": bool}
 """
 
 from __future__ import annotations
@@ -34,10 +43,23 @@ COMMANDS = ("set_mix_stream", "resume_mcu_task")
 ROOM_ID_MAX_BYTES = 48
 DEFAULT_CANVAS = (1280, 720)  # VideoEncode defaults to 720p
 
-MESSAGES: dict[int, str] = {
+APP_DEFAULTS: dict[str, Any] = {"disabled": False, "packageExpired": False, "ipAllowed": True,
+                                "blockedCommands": [], "mixingPlan": True}
+ROOM_DEFAULTS: dict[str, Any] = {"exists": True, "unlimited": True, "hostInfo": True, "minIntervalSeconds": 0.0}
+
+MESSAGES: dict[int, str] = {  # the wording of both documents' tables
     60002: "HTTP parsing error", 60003: "HTTP request JSON parsing error",
-    60004: "error in account or signature", 60006: "SDKAppID is invalid", 60009: "request resource error",
-    60010: "the request requires App administrator permissions", 60012: "the RESTful API requires an SDKAppID",
+    60004: "error in account or signature", 60005: "error in account or signature",
+    60006: "SDKAppID is invalid", 60007: "the REST API call frequency exceeds the limit",
+    60008: "service request timeout or HTTP request format error", 60009: "request resource error",
+    60010: "the request requires App administrator permissions",
+    60011: "the SDKAppID request frequency exceeds the limit", 60012: "the RESTful API requires an SDKAppID",
+    60013: "HTTP response packet JSON parsing error", 60014: "account switching timeout",
+    60015: "error in account type in request body: accounts are strings", 60016: "SDKAppID is disabled",
+    60017: "the request is disabled", 60018: "frequent requests, please retry later",
+    60019: "frequent requests, try again later", 60020: "your package has expired and been disabled",
+    60021: "the call source IP of the REST API is illegal",
+    100007: "the paid plan fails to satisfy",
     100001: "internal server error, please retry", 100002: "invalid parameter",
     100004: "room does not exist or is dissolved",
     100006: "the room is not a live room with IsUnlimitedRoomEnabled set to true",
@@ -68,7 +90,9 @@ class TencentEmulator(VendorEmulator):
     def __init__(self, accounts: list[dict[str, Any]] | None = None, clock: Any = None) -> None:
         super().__init__(accounts, clock)
         self.apps = {int(a["sdkAppId"]): {"key": str(a["key"]), "admin": str(a["admin"])} for a in self.accounts}
-        self.rooms: dict[tuple[int, str], dict[str, bool]] = {}
+        self.rooms: dict[tuple[int, str], dict[str, Any]] = {}
+        self.app_settings: dict[int, dict[str, Any]] = {}
+        self.room_ops: dict[tuple[int, str], float] = {}  # when each room last had a mixing operation
         self.mixes: dict[tuple[int, str], dict[str, Any]] = {}
         self._serial = 0
 
@@ -84,6 +108,7 @@ class TencentEmulator(VendorEmulator):
             app_id = self._authenticate(request)
             body = self._body(request)
             with self.lock:
+                self._check_app(app_id, command)
                 if not self.within_limit("mix", str(app_id)):
                     raise TencentError(100422)
                 if command == "set_mix_stream":
@@ -152,12 +177,25 @@ class TencentEmulator(VendorEmulator):
         room_id = body.get("RoomId")
         if not isinstance(room_id, str) or not room_id or len(room_id.encode("utf-8")) > ROOM_ID_MAX_BYTES:
             raise TencentError(100002, f"RoomId must be a string of 1-{ROOM_ID_MAX_BYTES} bytes")
-        room = self.rooms.get((app_id, room_id), {"exists": True, "unlimited": True})
+        room = {**ROOM_DEFAULTS, **self.rooms.get((app_id, room_id), {})}
         if not room["exists"]:
             raise TencentError(100004, room_id)
         if not room["unlimited"]:
             raise TencentError(100006, room_id)
+        if not room["hostInfo"]:
+            raise TencentError(100428, room_id)
+        now, last = self.clock.now(), self.room_ops.get((app_id, room_id))
+        if last is not None and now - last < room["minIntervalSeconds"]:
+            raise TencentError(100427, room_id)
+        self.room_ops[(app_id, room_id)] = now
         return room_id
+
+    def _check_app(self, app_id: int, command: str) -> None:
+        app = {**APP_DEFAULTS, **self.app_settings.get(app_id, {})}
+        for failed, code in ((app["disabled"], 60016), (app["packageExpired"], 60020), (not app["ipAllowed"], 60021),
+                             (command in app["blockedCommands"], 60017), (not app["mixingPlan"], 100007)):
+            if failed:
+                raise TencentError(code, f"SDKAppID {app_id}")
 
     def _set_mix_stream(self, app_id: int, body: Mapping[str, Any]) -> None:
         room_id = self._room(app_id, body)
@@ -225,18 +263,26 @@ class TencentEmulator(VendorEmulator):
         return {"drifted": room_id}
 
     def control_extra(self, name: str, request: EmulatorRequest) -> EmulatorResponse | None:
-        if name != "rooms" or request.method != "POST":
+        if name not in ("rooms", "account") or request.method != "POST":
             return None
         body = request.json() or {}
-        room_id = str(body.get("roomId", ""))
         app_id = int(body.get("sdkAppId") or next(iter(self.apps), 0))
-        room = {"exists": bool(body.get("exists", True)), "unlimited": bool(body.get("unlimited", True))}
+        if app_id not in self.apps:
+            return EmulatorResponse.json(400, {"error": f"no SDKAppID {app_id}"})
+        if name == "account":
+            settings = self.app_settings.setdefault(app_id, dict(APP_DEFAULTS))
+            settings.update({k: body[k] for k in APP_DEFAULTS if k in body})
+            return EmulatorResponse.json(200, {"sdkAppId": app_id, **settings})
+        room_id = str(body.get("roomId", ""))
+        room = {k: type(v)(body.get(k, v)) for k, v in ROOM_DEFAULTS.items()}
         self.rooms[(app_id, room_id)] = room
         return EmulatorResponse.json(200, {"roomId": room_id, **room})
 
     def reset_tasks(self) -> None:
         self.rooms.clear()
         self.mixes.clear()
+        self.app_settings.clear()
+        self.room_ops.clear()
 
 
 def _positive(value: Any) -> bool:
@@ -254,7 +300,9 @@ def _layout_item(index: int, item: Any, room_id: str, width: int, height: int) -
             raise TencentError(100002, f"{where}.{name} must be a non-negative integer")
         numbers[name] = value
     account = item.get("Member_Account")
-    if not isinstance(account, str) or not account:
+    if account is not None and not isinstance(account, str):
+        raise TencentError(60015, f"{where}.Member_Account")
+    if not account:
         raise TencentError(100002, f"{where}.Member_Account is required")
     if item.get("StreamType", 0) not in (0, 1):
         raise TencentError(100002, f"{where}.StreamType must be 0 (camera) or 1 (screen)")

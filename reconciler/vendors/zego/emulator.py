@@ -3,7 +3,11 @@
 Written from the ResumeRTCStream document and ZEGO's public server API pages:
 - every call carries the signed public query parameters (AppId uint32, SignatureNonce, Timestamp
   within +/- 10 minutes, Signature = md5(AppId + Nonce + ServerSecret + Timestamp), SignatureVersion
-  2.0, IsTest); gateway failures answer 1000000xx codes;
+  2.0, IsTest); the failures the ResumeRTCStream document lists answer its own codes (30005 unknown
+  AppId, 3002 Timestamp out of the window, 40005 wrong signature, 3000 / 3003 for an app that is
+  invalid or has no token), where ZEGO's gateway answers 100000010 / 100000004 / 100000005 (the
+  provider maps both); malformed or missing public parameters answer the gateway's 1000000xx codes,
+  which the document does not list;
 - ForbidRTCStream / ResumeRTCStream (GET, StreamId, Sequence): Sequence strictly increasing per stream
   within 10 s, else 30006 (the documents name no code for it: an assumption); test environment
   (IsTest=true) needs `zegotest-<AppId>-` stream ids (else 30009) and allows 5 calls/s instead of 20
@@ -15,6 +19,9 @@ Written from the ResumeRTCStream document and ZEGO's public server API pages:
 Every answer is HTTP 200 with `{Code, Message, RequestId, Data}`.
 
 Control endpoints beyond the base ones:
+    POST /_emulator/account  {"appId": N, "state": "active"|"invalid", "tokenConfigured": bool}
+                             the app's own settings: an invalid app answers 3000, one without a
+                             token 3003, on every call after the signature check
     POST /_emulator/drift    {"taskId": ID, "remove": true}      the mix ended by itself (inputs gone)
                              {"taskId": ID, "mixInput": [...]}   someone else re-laid the mix out
                              {"streamId": ID, "banned": bool}    a ban added or lifted behind our back
@@ -80,6 +87,7 @@ class ZegoEmulator(VendorEmulator):
         self.streams: dict[tuple[str, str], dict[str, Any]] = {}
         self.mixes: dict[tuple[str, str], dict[str, Any]] = {}
         self.mix_sequences: dict[tuple[str, str], int] = {}
+        self.app_settings: dict[str, dict[str, Any]] = {}  # AppId -> {"state", "tokenConfigured"}
 
     # -- the vendor API ------------------------------------------------------------------------
     def action_of(self, request: EmulatorRequest) -> str:
@@ -126,12 +134,17 @@ class ZegoEmulator(VendorEmulator):
             raise ZegoError(100000014, "SignatureVersion only supports 2.0")
         secret = self.secrets.get(str(int(app_id)))
         if secret is None:
-            raise ZegoError(100000010, f"no app {app_id}")
+            raise ZegoError(30005, f"no app {app_id}")
         timestamp = int(q["Timestamp"])
         if abs(self.clock.now() - timestamp) > TIMESTAMP_WINDOW:
-            raise ZegoError(100000004, "Timestamp is more than 10 minutes away from the server time")
+            raise ZegoError(3002, "Timestamp is more than 10 minutes away from the server time")
         if not signature_matches(app_id, q["SignatureNonce"], secret, timestamp, q["Signature"]):
-            raise ZegoError(100000005)
+            raise ZegoError(40005)
+        settings = self.app_settings.get(str(int(app_id)), {})
+        if settings.get("state", "active") != "active":
+            raise ZegoError(3000, f"app {int(app_id)} is {settings['state']}")
+        if not settings.get("tokenConfigured", True):
+            raise ZegoError(3003)
         is_test = q.get("IsTest", "false").lower()
         if is_test not in ("true", "false"):
             raise ZegoError(30004, "IsTest must be true or false")
@@ -256,6 +269,7 @@ class ZegoEmulator(VendorEmulator):
         return {
             "mixes": {task["taskId"]: dict(task) for task in self.mixes.values()},
             "streams": {sid: {"appId": app, **s} for (app, sid), s in self.streams.items()},
+            "apps": {app: dict(settings) for app, settings in self.app_settings.items()},
         }
 
     def drift(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,6 +294,8 @@ class ZegoEmulator(VendorEmulator):
         raise ValueError("expected {taskId, remove|mixInput} or {streamId, banned}")
 
     def control_extra(self, name: str, request: EmulatorRequest) -> EmulatorResponse | None:
+        if name == "account" and request.method == "POST":
+            return self._account_settings(request.json() or {})
         if name != "publish" or request.method != "POST":
             return None
         body = request.json() or {}
@@ -289,6 +305,17 @@ class ZegoEmulator(VendorEmulator):
             return EmulatorResponse.json(409, {"error": f"stream {body.get('streamId')} is banned"})
         stream.update(publishing=publishing, seen=True)
         return EmulatorResponse.json(200, {"streamId": body.get("streamId"), "publishing": publishing})
+
+    def _account_settings(self, body: Mapping[str, Any]) -> EmulatorResponse:
+        app_id = str(body.get("appId", ""))
+        if app_id not in self.secrets:
+            return EmulatorResponse.json(400, {"error": f"no app {app_id!r}"})
+        settings = self.app_settings.setdefault(app_id, {"state": "active", "tokenConfigured": True})
+        if body.get("state", settings["state"]) not in ("active", "invalid"):
+            return EmulatorResponse.json(400, {"error": "state must be active or invalid"})
+        settings["state"] = body.get("state", settings["state"])
+        settings["tokenConfigured"] = bool(body.get("tokenConfigured", settings["tokenConfigured"]))
+        return EmulatorResponse.json(200, {"appId": app_id, **settings})
 
     def _stream_for_control(self, stream_id: str) -> dict[str, Any]:
         matches = [s for (_, sid), s in self.streams.items() if sid == stream_id]
@@ -302,6 +329,7 @@ class ZegoEmulator(VendorEmulator):
         self.streams.clear()
         self.mixes.clear()
         self.mix_sequences.clear()
+        self.app_settings.clear()
 
 
 def _stream_id(value: Any, app_id: str, is_test: bool, code: int) -> str:

@@ -364,8 +364,9 @@ def test_wrong_credentials_and_kinds_have_actionable_errors(anyrtc: EmulatorClus
     with pytest.raises(VendorAuthError) as caught:
         begin(anyrtc)
     assert str(caught.value) == ("anyrtc acquire failed: 401: Invalid authentication credentials: check "
-                                 "customerId/customerSecret of Provider/anyrtc-demo and that App ID demo-anyrtc-app "
-                                 "belongs to that customer")
+                                 "customerId/customerSecret of Provider/anyrtc-demo, that App ID demo-anyrtc-app "
+                                 "belongs to that customer and that cloud recording is enabled for it in the anyRTC "
+                                 "console")
     with pytest.raises(VendorError) as unsupported:
         run(anyrtc, lambda p: p.observe("MixTask", {}, None))
     assert str(unsupported.value) == ("anyrtc observe failed: Unsupported: anyRTC runs cloud recordings only (kind "
