@@ -18,6 +18,7 @@ from reconciler.commands import compare, demo, emulator, importing, layout, plan
 from reconciler.commands import schema as schema_cmd
 from reconciler.commands import watch as watch_cmd
 from reconciler.errors import ManifestErrors, ReconcilerError
+from reconciler.safe_text import printable
 from reconciler.secrets import REDACTOR
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -52,7 +53,7 @@ cli.add_command(schema_cmd.schema_command)
 
 
 def _error(message: str) -> None:
-    click.echo(REDACTOR(message), err=True)
+    click.echo(printable(REDACTOR(message)), err=True)
 
 
 def main(argv: list[str] | None = None) -> Any:

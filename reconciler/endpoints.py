@@ -1,14 +1,15 @@
 """Which vendor endpoints a run may talk to.
 
 Manifests come from pull requests while `plan` runs with real credentials, so a manifest must not be
-able to send signed requests to a host of its choosing. Allowed: the vendor's official https hosts,
-plain http on loopback (the emulator), and whatever the operator allows outside the manifests with
-`--allow-endpoint URL` or RECONCILER_ALLOW_ENDPOINTS (comma-separated URLs).
+able to send signed requests to a host of its choosing. A manifest's `endpoint:` may only be one of
+its vendor's documented API hosts, exactly: https, no user info, no port, no path, no query. Every
+other URL (the emulator on loopback, a proxy) is the operator's choice, made outside the manifests:
+the endpoints file (`--endpoints-file`, RECONCILER_ENDPOINTS_FILE), `--allow-endpoint URL` or
+RECONCILER_ALLOW_ENDPOINTS (comma-separated URLs).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -22,44 +23,57 @@ ALLOW_ENV = "RECONCILER_ALLOW_ENDPOINTS"
 ENDPOINTS_FILE_ENV = "RECONCILER_ENDPOINTS_FILE"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _normalise(url: str) -> str:
+    return url.strip().rstrip("/")
+
+
+def operator_endpoints(allowed: Iterable[str] = ()) -> set[str]:
+    """The URLs the operator allows: the given ones plus RECONCILER_ALLOW_ENDPOINTS."""
+    return {_normalise(u) for u in allowed if u.strip()} | {
+        _normalise(u) for u in os.environ.get(ALLOW_ENV, "").split(",") if u.strip()}
+
+
+def official_hosts(vendor: str) -> tuple[str, ...]:
+    """The vendor's documented API hosts, exactly (its descriptor's list; no suffix wildcards)."""
+    return descriptor(vendor).official_hosts if vendor in vendor_names() else ()
+
+
+def official_urls(vendor: str) -> list[str]:
+    return [f"https://{host}" for host in official_hosts(vendor)]
+
+
+def endpoint_problem(vendor: str, url: str, allowed: Iterable[str] = ()) -> str | None:
+    """Why a manifest may not use `url` for `vendor` (None: it may), saying how the operator can allow it."""
+    if _normalise(url) in operator_endpoints(allowed):
+        return None
+    documented = ", ".join(official_urls(vendor)) or "none"
+    how = (f"loopback and other hosts are the operator's choice: --allow-endpoint URL, {ALLOW_ENV} or the "
+           "endpoints file")
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        parts = urlsplit(url)
+        port = parts.port
     except ValueError:
-        return False
-
-
-def _official(vendor: str, host: str) -> bool:
-    hosts = descriptor(vendor).official_hosts if vendor in vendor_names() else ()
-    for suffix in hosts:
-        if host == suffix or (suffix.startswith(".") and host.endswith(suffix)):
-            return True
-    return False
+        return f"{url!r} is not a URL; expected one of {documented}"
+    if parts.scheme != "https":
+        return f"{url!r} is not https; expected one of {documented} ({how})"
+    if "@" in parts.netloc:
+        return f"{url!r} carries user info (`user@`); expected one of {documented}"
+    if port is not None or parts.netloc.endswith(":"):
+        return f"{url!r} names a port; expected one of {documented} ({how})"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in url or "#" in url:
+        return f"{url!r} has a path, query or fragment; expected one of {documented}"
+    host = parts.netloc.lower()
+    if host not in official_hosts(vendor):
+        return f"{url!r} is not a documented {vendor} API host; expected one of {documented} ({how})"
+    return None
 
 
 def check_endpoint(vendor: str, url: str, allowed: Iterable[str] = ()) -> str:
     """Return the normalised endpoint, or raise EndpointRefused saying how to allow it."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    normalised = url.rstrip("/")
-    extra = {u.rstrip("/") for u in allowed} | {
-        u.strip().rstrip("/") for u in os.environ.get(ALLOW_ENV, "").split(",") if u.strip()
-    }
-    if normalised in extra:
-        return normalised
-    if parts.scheme not in ("http", "https") or not host:
-        raise EndpointRefused(f"{vendor} endpoint {url!r} is not an http(s) URL")
-    if parts.scheme == "https" and _official(vendor, host):
-        return normalised
-    if is_loopback(host):
-        return normalised
-    raise EndpointRefused(
-        f"{vendor} endpoint {url!r} is neither an official {vendor} host nor loopback; manifests cannot "
-        f"choose where signed requests go. If you trust it, allow it outside the manifests with "
-        f"--allow-endpoint {normalised} or {ALLOW_ENV}={normalised}"
-    )
+    problem = endpoint_problem(vendor, url, allowed)
+    if problem:
+        raise EndpointRefused(f"{vendor} endpoint {problem}; manifests cannot choose where signed requests go")
+    return _normalise(url)
 
 
 def load_endpoints_file(path: Path | str | None) -> dict[str, str]:
@@ -75,11 +89,22 @@ def load_endpoints_file(path: Path | str | None) -> dict[str, str]:
         raise EndpointRefused(f"cannot read endpoints file {path}: {exc}") from exc
     if not isinstance(data, Mapping):
         raise EndpointRefused(f"endpoints file {path} must hold a JSON object of vendor -> URL")
-    return {str(k): str(v) for k, v in data.items()}
+    out = {str(k): _normalise(str(v)) for k, v in data.items()}
+    for vendor, url in out.items():
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise EndpointRefused(f"endpoints file {path}: {vendor} URL {url!r} is not an http(s) URL")
+    return out
 
 
 def resolve_endpoint(vendor: str, manifest_endpoint: str | None, overrides: Mapping[str, str],
                      allowed: Iterable[str] = ()) -> str:
-    """The operator's override wins over the manifest, which wins over the vendor default."""
-    url = overrides.get(vendor) or manifest_endpoint or descriptor(vendor).default_endpoint
-    return check_endpoint(vendor, url, allowed)
+    """The operator's override wins over the manifest, which wins over the vendor default.
+
+    An override comes from the operator's endpoints file, so it is used as given; the manifest's
+    endpoint must pass `check_endpoint` (the endpoints file's URLs count as allowed).
+    """
+    if overrides.get(vendor):
+        return _normalise(overrides[vendor])
+    if manifest_endpoint is None:
+        return descriptor(vendor).default_endpoint
+    return check_endpoint(vendor, manifest_endpoint, [*allowed, *overrides.values()])

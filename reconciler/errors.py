@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.safe_text import one_line, printable
+
 
 class ReconcilerError(Exception):
     """Base of every error the CLI reports (exit code 1)."""
@@ -45,12 +47,12 @@ class ManifestError:
     field: str = ""  # dotted field path, e.g. "spec.panes[2].width"
 
     def __str__(self) -> str:
-        parts = [f"{self.file}:{self.line}:{self.column}:"]
+        parts = [f"{one_line(self.file)}:{self.line}:{self.column}:"]
         if self.resource:
-            parts.append(f"{self.resource}:")
+            parts.append(f"{one_line(self.resource)}:")
         if self.field:
-            parts.append(f"{self.field}:")
-        parts.append(self.message)
+            parts.append(f"{one_line(self.field)}:")
+        parts.append(printable(self.message))  # names and values from a manifest are printed escaped
         return " ".join(parts)
 
 
@@ -127,6 +129,9 @@ class VendorError(ReconcilerError):
         action: str = "",
         outcome: str | None = None,
     ) -> None:
+        from reconciler.secrets import REDACTOR  # here: the secrets module imports this one
+
+        message = REDACTOR(message)  # a vendor may echo a credential; exception text never carries it
         self.vendor = vendor
         if outcome is not None:
             self.outcome = outcome

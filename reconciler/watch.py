@@ -39,6 +39,7 @@ from reconciler.metrics import WatchMetrics, WatchStatus
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.retry import RetryPolicy
+from reconciler.safe_text import printable
 from reconciler.secrets import REDACTOR
 from reconciler.state.base import StateStore
 from reconciler.workflow import ApplyOutcome, apply_manifests
@@ -68,8 +69,9 @@ def parse_interval(text: str) -> float:
 
 
 def scrub(text: str) -> str:
-    """Text safe to log: known secret values masked, and user:password@ removed from URLs."""
-    return _URL_CREDENTIALS.sub(r"\1***@", REDACTOR(text))
+    """Text safe to log: known secret values masked, user:password@ removed from URLs, control and bidi
+    characters escaped."""
+    return printable(_URL_CREDENTIALS.sub(r"\1***@", REDACTOR(text)))
 
 
 class EventLog:

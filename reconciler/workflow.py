@@ -44,12 +44,14 @@ class ApplyOutcome:
     recovered: list[str] = field(default_factory=list)
 
 
-def validate(paths: Sequence[Path | str]) -> ManifestSet:
-    return load_manifests(paths)
+def validate(paths: Sequence[Path | str], connection_options: ConnectionOptions | None = None) -> ManifestSet:
+    """Load the manifests, checking their references against the operator's allowances."""
+    return load_manifests(paths, (connection_options or ConnectionOptions()).allowances(paths))
 
 
-def read_manifests(paths: Sequence[Path | str]) -> ManifestSet:
-    manifests = load_manifests(paths)
+def read_manifests(paths: Sequence[Path | str], connection_options: ConnectionOptions) -> ManifestSet:
+    """The manifests, their references checked against the operator's allowances."""
+    manifests = load_manifests(paths, connection_options.allowances(paths))
     LOG.info("read %d manifest file(s), %d resource(s)", len(manifests.files), len(manifests.resources))
     return manifests
 
@@ -79,7 +81,7 @@ async def build_plan(
 async def plan_manifests(
     paths: Sequence[Path | str], store: StateStore, connection_options: ConnectionOptions, options: PlanOptions,
 ) -> PlanOutcome:
-    manifests = read_manifests(paths)
+    manifests = read_manifests(paths, connection_options)
     async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
         return await build_plan(manifests, store, connections, options)
 
@@ -96,7 +98,7 @@ async def apply_manifests(
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> ApplyOutcome:
     """Plan and apply under the state lock, so nobody changes state between the two."""
-    manifests = read_manifests(paths)
+    manifests = read_manifests(paths, connection_options)
     with locked(store):
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
             await preflight(connections.providers, _needs(manifests, store.records(), options))
@@ -167,11 +169,10 @@ def plan_document(outcome: PlanOutcome) -> dict[str, Any]:
         r.name: r.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
         for r in outcome.manifests.of_kind("Provider")
     }
-    base_dir = str(Path(outcome.manifests.files[0]).parent) if outcome.manifests.files else None
     manifests = outcome.manifests
     record = ManifestRecord(tuple(manifests.roots), dict(manifests.digests), manifests.fingerprint)
     return plan_to_dict(outcome.plan, observed=outcome.refreshed.observations, providers=providers,
-                        base_dir=base_dir, manifests=record)
+                        manifests=record, secret_files=manifests.secret_files)
 
 
 def check_manifests(saved: SavedPlan) -> None:
@@ -192,8 +193,8 @@ def saved_plan_providers(saved: SavedPlan) -> ManifestSet:
     """A manifest set holding only the saved Provider specs: enough to reach the vendors."""
     assert saved.providers is not None
     manifests = ManifestSet(fingerprint=saved.plan.manifest_fingerprint)
-    if saved.base_dir is not None:
-        manifests.files = [str(Path(saved.base_dir) / "saved-plan")]  # VendorConnections resolves files beside it
+    # the files located when the plan was made (allowed root + path below it), so any directory works
+    manifests.secret_files = {name: dict(files) for name, files in (saved.secret_files or {}).items()}
     for name, data in saved.providers.items():
         spec = ProviderSpec.model_validate(data)
         source = SourceMap("saved plan", Position(1, 1))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
 
 from reconciler import httplog
+from reconciler.allowances import Allowances, default_env_globs
 from reconciler.endpoints import resolve_endpoint
 from reconciler.model.manifest import ManifestSet
 from reconciler.model.provider import ProviderSpec
@@ -21,6 +21,7 @@ from reconciler.providers import provider_class
 from reconciler.providers.base import EventSink, Provider, ProviderContext, SequenceSource
 from reconciler.ratelimit import RateLimiter
 from reconciler.retry import RetryPolicy, Sleep
+from reconciler.secrets import SecretAccess
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -33,6 +34,14 @@ class ConnectionOptions:
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     sleep: Sleep | None = None
     limiter: RateLimiter | None = None  # None: a fresh limiter paced from the vendors' documented limits
+    secret_dirs: tuple[str, ...] = ()  # --allow-secret-dir, besides the manifest roots
+    secret_env: tuple[str, ...] = ()  # --allow-secret-env globs (replace the default)
+
+    def allowances(self, manifest_paths: Iterable[object] = ()) -> Allowances:
+        """The operator's allowances for manifests under `manifest_paths` (see reconciler.allowances)."""
+        paths = [str(p) for p in manifest_paths]
+        return Allowances.from_operator(paths, secret_dirs=self.secret_dirs, env_globs=self.secret_env,
+                                        endpoints=[*self.allowed_endpoints, *self.endpoint_overrides.values()])
 
 
 class VendorConnections:
@@ -46,14 +55,15 @@ class VendorConnections:
                                         event_hooks=httplog.event_hooks())  # logged at -vv, redacted
         self.limiter = limiter or options.limiter or RateLimiter()
         self.providers: dict[str, Provider] = {}
+        env_globs = options.allowances().env_globs or default_env_globs()
         for resource in manifests.of_kind("Provider"):
-            base_dir = Path(resource.source.file).parent  # `{file: key.txt}` is relative to its manifest
             spec = cast(ProviderSpec, resource.spec)
             endpoint = resolve_endpoint(spec.vendor, spec.endpoint, options.endpoint_overrides,
                                         options.allowed_endpoints)
             ctx = ProviderContext(
                 name=resource.name, spec=spec, endpoint=endpoint, client=self.client, limiter=self.limiter,
-                retry=options.retry, sleep=options.sleep, sequences=sequences, events=events, base_dir=base_dir,
+                retry=options.retry, sleep=options.sleep, sequences=sequences, events=events,
+                secrets=SecretAccess(dict(manifests.secret_files.get(resource.name, {})), env_globs),
             )
             self.providers[resource.name] = provider_class(spec.vendor)(ctx)
 

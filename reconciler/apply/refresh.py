@@ -56,9 +56,7 @@ async def refresh(
         async with gate:
             try:
                 found = await provider.discover(wanted.kind, wanted.name, wanted.spec)
-            except ReconcilerError as exc:
-                if isinstance(exc, VendorError) and not exc.transient:
-                    raise  # the vendor refused us (a wrong secret, say): apply could not do better
+            except ReconcilerError as exc:  # best effort: a start still meets the vendor's own duplicate check
                 result.warnings.append(f"{wanted.address}: could not ask {wanted.vendor} whether it already runs "
                                        f"({exc}); a start will ask again before creating anything")
                 return

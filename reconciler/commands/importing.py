@@ -59,7 +59,7 @@ def adopted_last_applied(desired: DesiredResource, observation: Observation) -> 
 
 async def import_resource(paths: Sequence[Path | str], address: str, vendor_id: str, store: StateStore,
                           connection_options: ConnectionOptions) -> ImportResult:
-    manifests = load_manifests(paths)
+    manifests = load_manifests(paths, connection_options.allowances(paths))
     wanted = {d.address: d for d in manifests.desired()}
     desired = wanted.get(address)
     if desired is None:

@@ -22,7 +22,35 @@ def state_option(fn: F) -> F:
     )(fn)
 
 
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, tuple[str, ...]], None]:
+    def store(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
+        ctx.meta[key] = tuple(value)
+
+    return store
+
+
+def secret_options(fn: F) -> F:
+    """--allow-secret-dir / --allow-secret-env: what the operator lets manifests' secret references reach.
+
+    Kept in the click context (not in each command's signature); `build_connection_options` reads them.
+    """
+    fn = click.option(
+        "--allow-secret-dir", multiple=True, metavar="DIR", expose_value=False,
+        callback=_remember("reconciler.secret_dirs"),
+        help="Also allow {file: PATH} secrets below DIR (repeatable; the manifest roots always are). "
+             "Env: RECONCILER_ALLOW_SECRET_DIRS (os.pathsep-separated).",
+    )(fn)
+    fn = click.option(
+        "--allow-secret-env", multiple=True, metavar="GLOB", expose_value=False,
+        callback=_remember("reconciler.secret_env"),
+        help="Allow {env: NAME} secrets whose NAME matches GLOB (repeatable; replaces the default "
+             "ALIYUN_*, ANYRTC_*, TENCENT_*, ZEGO_*). Env: RECONCILER_ALLOW_SECRET_ENV (comma-separated).",
+    )(fn)
+    return fn
+
+
 def connection_options(fn: F) -> F:
+    fn = secret_options(fn)
     fn = click.option(
         "--endpoints-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="JSON map of vendor -> base URL (as `reconciler emulator` writes) overriding manifest endpoints. "
@@ -30,7 +58,8 @@ def connection_options(fn: F) -> F:
     )(fn)
     fn = click.option(
         "--allow-endpoint", "allowed_endpoints", multiple=True, metavar="URL",
-        help="Allow a non-official, non-loopback endpoint (repeatable). Env: RECONCILER_ALLOW_ENDPOINTS.",
+        help="Allow a manifest endpoint that is not a documented vendor API host, e.g. the emulator on loopback "
+             "(repeatable). Env: RECONCILER_ALLOW_ENDPOINTS (comma-separated).",
     )(fn)
     return fn
 
@@ -40,9 +69,13 @@ def paths_argument(fn: F) -> F:
 
 
 def build_connection_options(endpoints_file: Path | None, allowed_endpoints: tuple[str, ...]) -> ConnectionOptions:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.meta if ctx is not None else {}
     return ConnectionOptions(
         endpoint_overrides=load_endpoints_file(endpoints_file),
         allowed_endpoints=allowed_endpoints,
+        secret_dirs=tuple(found.get("reconciler.secret_dirs", ())),
+        secret_env=tuple(found.get("reconciler.secret_env", ())),
     )
 
 

@@ -22,6 +22,7 @@ from reconciler.model.source import find_manifest_files
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
 from reconciler.render.text import render_plan, render_result, summary_line
+from reconciler.safe_text import one_line
 from reconciler.secrets import REDACTOR
 from reconciler.workflow import apply_manifests, apply_saved_plan, plan_document, plan_manifests, validate
 
@@ -34,8 +35,11 @@ def _targets(values: tuple[str, ...]) -> frozenset[str]:
 @paths_argument
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="text for people; json: {valid, files, resources, skipped, errors} on stdout for programs.")
-def validate_command(paths: tuple[Path, ...], fmt: str) -> int:
-    """Check manifests (schema, references, vendor rules) without any network call.
+@connection_options
+def validate_command(paths: tuple[Path, ...], fmt: str, endpoints_file: Path | None,
+                     allowed_endpoints: tuple[str, ...]) -> int:
+    """Check manifests (schema, references, vendor rules, what their secrets and endpoints may reach)
+    without any network call and without reading any secret.
 
     In a directory, YAML files without `apiVersion: reconciler/...` (CI workflows, other tools'
     configuration) are not manifests: they are skipped, and a note names them.
@@ -45,9 +49,9 @@ def validate_command(paths: tuple[Path, ...], fmt: str) -> int:
     if skipped and fmt == "text":
         names = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
         click.echo(f"note: skipped {len(skipped)} YAML file(s) without `apiVersion: reconciler/...` "
-                   f"(not manifests): {names}", err=True)
+                   f"(not manifests): {one_line(names)}", err=True)
     try:
-        manifests = validate(paths)
+        manifests = validate(paths, build_connection_options(endpoints_file, allowed_endpoints))
     except ManifestErrors as exc:
         if fmt != "json":
             raise

@@ -123,7 +123,7 @@ def show_command(plan_file: Path, fmt: str, out_dir: Path | None, pictures_dir: 
     document = None
     if fmt == "json":
         document = plan_to_dict(plan, observed=saved.observed, providers=saved.providers, base_dir=saved.base_dir,
-                                manifests=saved.manifests)
+                                manifests=saved.manifests, secret_files=saved.secret_files)
     picture = picture_sink(pictures_dir, pictures_url, pictures_format)
     emit_plan(plan, fmt, document=document, out_dir=out_dir, picture=picture)
     return 0

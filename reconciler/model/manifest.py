@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,22 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.allowances import Allowances
 from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.model.base import Envelope, StrictModel
+from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES
-from reconciler.model.source import FieldPath, SourceDocument, SourceMap, find_manifest_files, load_documents
+from reconciler.model.source import (
+    FieldPath,
+    SourceDocument,
+    SourceMap,
+    find_manifest_files,
+    load_documents,
+    read_bounded,
+)
 from reconciler.vendors import descriptor
 
 
@@ -54,6 +64,7 @@ class ManifestSet:
     roots: list[str] = field(default_factory=list)  # the paths as given, for finding the same files again
     digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
     skipped: list[str] = field(default_factory=list)  # YAML files in the directories that are not manifests
+    secret_files: SecretFiles = field(default_factory=dict)  # located at validation, read by providers
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
@@ -91,15 +102,20 @@ def manifest_digests(paths: Sequence[Path | str]) -> dict[str, str]:
     out = {}
     for path in find_manifest_files([Path(p) for p in paths if Path(p).exists()]):
         try:
-            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            out[str(path)] = "unreadable"
+            out[str(path)] = hashlib.sha256(read_bounded(path, str(path))).hexdigest()
+        except ManifestErrors:
+            out[str(path)] = "unreadable"  # missing, not a regular file, or over the size limit
     return out
 
 
-def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
-    """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems."""
+def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = None) -> ManifestSet:
+    """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems.
+
+    `allowances` is what the operator allows references to reach (default: secret files under
+    `paths`, the vendors' variable names, no extra endpoints; plus the RECONCILER_ALLOW_* variables).
+    """
     roots = [Path(p) for p in paths]
+    allowances = allowances or Allowances.from_operator(paths)
     errors: list[ManifestError] = []
     for root in roots:
         if not root.exists():
@@ -114,15 +130,18 @@ def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
     digests: dict[str, str] = {}
     documents: list[SourceDocument] = []
     for path in files:
+        escaped = _escapes_roots(path, roots)
+        if escaped:
+            errors.append(ManifestError(str(path), 1, 1, escaped))
+            continue
         try:
-            data = path.read_bytes()
-            digest.update(str(path).encode() + b"\0" + data + b"\0")
-            digests[str(path)] = hashlib.sha256(data).hexdigest()
-            documents.extend(load_documents(path))
-        except OSError as exc:
-            errors.append(ManifestError(str(path), 1, 1, f"cannot read file: {exc.__class__.__name__}"))
+            loaded = load_documents(path)
         except ManifestErrors as exc:
             errors.extend(exc.errors)
+            continue
+        digest.update(str(path).encode() + b"\0" + loaded.raw + b"\0")
+        digests[str(path)] = hashlib.sha256(loaded.raw).hexdigest()
+        documents.extend(loaded.documents)
     manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files],
                             roots=[str(r) for r in roots], digests=digests, skipped=[str(f) for f in skipped])
     for document in documents:
@@ -141,12 +160,24 @@ def load_manifests(paths: Sequence[Path | str]) -> ManifestSet:
             )
             continue
         manifests.resources[key] = resource
+        errors.extend(check_confinement(resource, allowances, manifests.secret_files))
     errors.extend(_check_references(manifests))
     if not errors:
         errors.extend(_check_rules(manifests))
     if errors:
         raise ManifestErrors(errors)
     return manifests
+
+
+def _escapes_roots(path: Path, roots: list[Path]) -> str | None:
+    """Why a file found under a directory argument may not be read: a symbolic link leading out of it."""
+    real = os.path.realpath(path)
+    for root in roots:
+        base = os.path.realpath(root)
+        if (root.is_file() and real == base) or (root.is_dir() and os.path.commonpath([real, base]) == base):
+            return None
+    return ("a symbolic link leading outside the manifest paths given on the command line; "
+            "manifests are read only inside them")
 
 
 def _validate_document(document: SourceDocument, errors: list[ManifestError]) -> Resource | None:

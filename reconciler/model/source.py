@@ -7,16 +7,20 @@ vendor rule) can point at `file:line:column`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from reconciler.errors import ManifestError
+from reconciler.model.yaml_limits import MAX_FILE_BYTES, check_limits
 
 FieldPath = tuple[str | int, ...]
 
@@ -73,14 +77,24 @@ def format_path(path: FieldPath) -> str:
     return out
 
 
+def _where(node: CommentedMap, part: str, key: Any) -> tuple[int, int]:
+    """0-based line and column of a key or value; a key merged in with `<<: *anchor` has none of its
+    own, so it is placed at its mapping."""
+    try:
+        found = node.lc.key(key) if part == "key" else node.lc.value(key)
+    except (KeyError, TypeError, IndexError):
+        found = None
+    return (int(found[0]), int(found[1])) if found else (int(node.lc.line or 0), int(node.lc.col or 0))
+
+
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
         for key in node:
             child = (*path, str(key))
-            kline, kcol = node.lc.key(key)
+            kline, kcol = _where(node, "key", key)
             smap.keys[child] = Position(kline + 1, kcol + 1)
-            vline, vcol = node.lc.value(key)
+            vline, vcol = _where(node, "value", key)
             smap.values[child] = Position(vline + 1, vcol + 1)
             result[str(key)] = _plain(node[key], child, smap)
         return result
@@ -103,14 +117,39 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     return node
 
 
-def load_documents(path: Path, display_name: str | None = None) -> list[SourceDocument]:
-    """Every non-empty document of one YAML file. Raises ManifestError on a syntax error."""
-    name = display_name or str(path)
-    yaml = YAML(typ="rt")
+@dataclass(frozen=True)
+class LoadedFile:
+    """One manifest file: its bytes (for the fingerprint) and its non-empty documents."""
+
+    raw: bytes
+    documents: list[SourceDocument]
+
+
+def read_bounded(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing (without reading it all) a file over MAX_FILE_BYTES or not a regular file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _as_errors([ManifestError(name, 1, 1, f"cannot read file: {exc.__class__.__name__}")]) from exc
+        with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise _as_errors([ManifestError(name, 1, 1, "not a regular file")])
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _as_errors([ManifestError(name, 1, 1, f"cannot read file: {exc.__class__.__name__}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _as_errors([ManifestError(name, 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes; split it "
+                                                    "into several manifest files")])
+    return raw
+
+
+def load_documents(path: Path, display_name: str | None = None) -> LoadedFile:
+    """Every non-empty document of one YAML file. Raises ManifestErrors on a syntax error or a broken limit."""
+    name = display_name or str(path)
+    raw = read_bounded(path, name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _as_errors([ManifestError(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]) from None
+    check_limits(text, name)
+    yaml = YAML(typ="rt")
     try:
         raw_docs = list(yaml.load_all(text))
     except MarkedYAMLError as exc:
@@ -118,18 +157,25 @@ def load_documents(path: Path, display_name: str | None = None) -> list[SourceDo
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise _as_errors([ManifestError(name, line, col, f"YAML syntax error: {problem}")]) from exc
+        raise _as_errors([ManifestError(name, line, col, f"YAML syntax error: {problem}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow: point at it, shown escaped
+        before = text[: max(exc.position, 0)]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise _as_errors([ManifestError(name, line, col, f"character U+{exc.character:04X} is not allowed in YAML"
+                                        if isinstance(exc.character, int) else "a character YAML does not allow")]) from None
+    except (YAMLError, RecursionError, ValueError, TypeError) as exc:  # never a traceback for bad input
+        raise _as_errors([ManifestError(name, 1, 1, f"YAML error: {exc.__class__.__name__}")]) from None
     documents = []
-    for index, raw in enumerate(raw_docs):
-        if raw is None:
+    for index, raw_doc in enumerate(raw_docs):
+        if raw_doc is None:
             continue
-        if isinstance(raw, (CommentedMap, CommentedSeq)):
-            start = Position(raw.lc.line + 1, raw.lc.col + 1)
+        if isinstance(raw_doc, (CommentedMap, CommentedSeq)):
+            start = Position(raw_doc.lc.line + 1, raw_doc.lc.col + 1)
         else:
             start = Position(1, 1)
         smap = SourceMap(name, start)
-        documents.append(SourceDocument(_plain(raw, (), smap), smap, index))
-    return documents
+        documents.append(SourceDocument(_plain(raw_doc, (), smap), smap, index))
+    return LoadedFile(raw, documents)
 
 
 def _as_errors(errors: list[ManifestError]) -> Exception:
@@ -148,9 +194,11 @@ def is_manifest_file(path: Path) -> bool:
     Unreadable files count as manifests, so loading them reports the problem instead of hiding it.
     """
     try:
-        return MANIFEST_MARK.search(path.read_bytes()) is not None
+        with path.open("rb") as handle:
+            head = handle.read(MAX_FILE_BYTES + 1)  # bounded: a larger file is a manifest the loader refuses
     except OSError:
         return True
+    return len(head) > MAX_FILE_BYTES or MANIFEST_MARK.search(head) is not None
 
 
 def find_manifest_files(paths: list[Path], skipped: list[Path] | None = None) -> list[Path]:

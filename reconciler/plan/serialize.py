@@ -5,8 +5,10 @@ Version 2 added what `apply plan.json` needs to re-check a plan before executing
 - `observed`: what each vendor reported, at plan time, for every job the state knew;
 - `providers`: the Provider specs (vendor, app id, endpoint, credential *references*), so apply
   can reach the vendors without the manifests;
-- `base_dir`: where relative `{file: PATH}` credential references resolve.
-Both are optional in the schema: a plan printed without them can be shown but not applied.
+- `secret_files`: by Provider, every `{file: PATH}` reference as written, located when the manifests
+  were validated: the operator-allowed root and the path below it (never the contents), so apply
+  reads the same files from any working directory. (Older files carry `base_dir` instead: read, unused.)
+These are optional in the schema: a plan printed without them can be shown but not applied.
 Version 3 added `manifests`: the paths the plan was made from, a sha256 per manifest file found under
 them, and the fingerprint of the whole set. `apply plan.json` finds the files again under the same
 paths in the current checkout and refuses unless they are exactly those, so a plan made from one
@@ -26,6 +28,7 @@ from typing import Any
 from reconciler.errors import PlanError
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, FieldChange, Plan
 from reconciler.records import Observation
+from reconciler.secret_files import SecretFile
 
 READABLE_VERSIONS = (1, 2, 3, PLAN_FORMAT_VERSION)  # `show` reads them all; `apply` needs the current one
 
@@ -64,6 +67,7 @@ class SavedPlan:
     providers: Mapping[str, Mapping[str, Any]] | None = None  # Provider name -> spec (references only)
     base_dir: str | None = None
     manifests: ManifestRecord | None = None
+    secret_files: Mapping[str, Mapping[str, SecretFile]] | None = None
 
     @property
     def appliable(self) -> bool:
@@ -77,6 +81,7 @@ def plan_to_dict(
     providers: Mapping[str, Mapping[str, Any]] | None = None,
     base_dir: str | None = None,
     manifests: ManifestRecord | None = None,
+    secret_files: Mapping[str, Mapping[str, SecretFile]] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "format_version": plan.format_version,
@@ -92,7 +97,10 @@ def plan_to_dict(
         data["observed"] = {address: observation_to_dict(o) for address, o in sorted(observed.items())}
     if providers is not None:
         data["providers"] = {name: dict(spec) for name, spec in sorted(providers.items())}
-        data["base_dir"] = base_dir
+        if base_dir is not None:
+            data["base_dir"] = base_dir
+        data["secret_files"] = {provider: {written: f.as_data() for written, f in sorted(files.items())}
+                                for provider, files in sorted((secret_files or {}).items())}
     if manifests is not None:
         data["manifests"] = manifests.to_dict()
     return data
@@ -172,9 +180,14 @@ def saved_plan_from_dict(data: Mapping[str, Any]) -> SavedPlan:
             providers = {str(n): dict(s) for n, s in dict(data["providers"]).items()}
         base_dir = data.get("base_dir")
         manifests = ManifestRecord.from_dict(data["manifests"]) if "manifests" in data else None
+        secret_files = None
+        if "secret_files" in data:
+            secret_files = {str(p): {str(w): SecretFile.from_data(f) for w, f in dict(files).items()}
+                            for p, files in dict(data["secret_files"]).items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"not a reconciler plan file: {exc.__class__.__name__}: {exc}") from exc
-    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None, manifests)
+    return SavedPlan(plan, observed, providers, str(base_dir) if base_dir is not None else None, manifests,
+                     secret_files)
 
 
 def _change_from_dict(c: Mapping[str, Any]) -> Change:

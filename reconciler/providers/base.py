@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
@@ -21,7 +20,7 @@ from reconciler.model.provider import ProviderSpec
 from reconciler.ratelimit import RateLimit, RateLimiter
 from reconciler.records import Discovery, Observation
 from reconciler.retry import RetryPolicy, Sleep, call_with_retry
-from reconciler.secrets import REDACTOR, Secret, resolve
+from reconciler.secrets import REDACTOR, Secret, SecretAccess, resolve
 
 T = TypeVar("T")
 Handles = Mapping[str, str]
@@ -43,7 +42,7 @@ class ProviderContext:
     sleep: Sleep | None = None
     sequences: SequenceSource | None = None
     events: EventSink = lambda _message: None
-    base_dir: Path | None = None
+    secrets: SecretAccess = field(default_factory=SecretAccess)  # what the operator lets it read
 
     @property
     def vendor(self) -> str:
@@ -106,7 +105,7 @@ class BaseProvider:
     def secret(self, name: str) -> Secret:
         if name not in self._secrets:
             ref: SecretRef = self.ctx.spec.credentials[name]
-            secret = resolve(ref, owner=f"Provider/{self.ctx.name} credential {name}", base_dir=self.ctx.base_dir)
+            secret = resolve(ref, owner=f"Provider/{self.ctx.name} credential {name}", access=self.ctx.secrets)
             REDACTOR.add([secret])
             self._secrets[name] = secret
         return self._secrets[name]
@@ -125,7 +124,7 @@ class BaseProvider:
         for spec in specs:
             for path, ref in secret_references(spec):
                 try:
-                    REDACTOR.add([resolve(ref, owner=f"Provider/{self.ctx.name} {path}", base_dir=self.ctx.base_dir)])
+                    REDACTOR.add([resolve(ref, owner=f"Provider/{self.ctx.name} {path}", access=self.ctx.secrets)])
                 except CredentialError as exc:
                     problems.append(str(exc))
         return sorted(set(problems))

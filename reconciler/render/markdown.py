@@ -26,6 +26,7 @@ from reconciler.plan.types import Action, Change, Plan
 from reconciler.render import cells
 from reconciler.render.svg import can_draw, layout_svg
 from reconciler.render.text import closing_line, summary_line
+from reconciler.safe_text import one_line, printable
 
 COMMENT_LIMIT = 65_000  # GitHub's limit is 65,536 characters; keep room for a bot's own footer
 PART_SEPARATOR = "<!-- reconciler: next comment -->"  # between parts when printed to one stream
@@ -58,7 +59,7 @@ def render_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT, picture: PictureS
     items += [_Item(_section(c, picture, budget)) for c in shown]
     parts = _pack([_Item(intro)] + items, budget)
     total = len(parts)
-    return [f"{_heading(title, i + 1, total)}\n\n{body}\n" for i, body in enumerate(parts)]
+    return [printable(f"{_heading(title, i + 1, total)}\n\n{body}\n") for i, body in enumerate(parts)]
 
 
 def _heading(title: str, number: int, total: int) -> str:
@@ -229,8 +230,9 @@ def _cut(text: str, width: int) -> str:
 
 
 def _cell(text: str) -> str:
-    """Safe inside a table cell and inline HTML: no markup from data, no column breaks."""
-    return html.escape(str(text), quote=False).replace("|", "&#124;").replace("\n", " ")
+    """Safe inside a table cell and inline HTML: no markup from data, no column breaks, no control or
+    bidi characters (shown escaped)."""
+    return html.escape(one_line(str(text)), quote=False).replace("|", "&#124;").replace("\\n", " ")
 
 
 def _pack(items: list[_Item], budget: int) -> list[str]:

@@ -4,14 +4,17 @@ changed fields before -> after, reasons, and a one-line summary. Colour only on 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 
 from reconciler.apply.executor import ApplyResult
 from reconciler.plan.types import Action, Change, Plan
+from reconciler.safe_text import one_line
+from reconciler.secrets import REDACTOR
 
 SYMBOLS: dict[Action, tuple[str, str]] = {
     Action.CREATE: ("+", "green"),
@@ -37,8 +40,38 @@ def closing_line(plan: Plan) -> str:
     return "No changes. The vendors match the manifests."
 
 
+class RedactingStream:
+    """A text stream that masks every known secret (and its derived forms) on its way out."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(REDACTOR(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
 def console(stream: IO[str] | None = None) -> Console:
-    return Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+    target = stream if stream is not None else sys.stdout
+    return Console(file=RedactingStream(target), highlight=False, soft_wrap=True,  # type: ignore[arg-type]
+                   emoji=False)
+
+
+def escape(text: str) -> str:
+    """Data shown on one line: markup, control and bidi characters all shown escaped."""
+    return escape_markup(one_line(text))
 
 
 def summary_line(plan: Plan) -> str:

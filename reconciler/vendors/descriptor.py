@@ -34,7 +34,8 @@ class VendorDescriptor:
     name: str  # the `vendor:` of a Provider, and the package name under reconciler/vendors/
     credentials: tuple[Credential, ...]
     default_endpoint: str  # the official base URL used when neither operator nor manifest gives one
-    # official https hosts: an exact host, or ".suffix" for any host under it
+    # the documented https API hosts, exactly: the only hosts a manifest's `endpoint:` may name. No
+    # suffix wildcards: a suffix such as `.aliyuncs.com` also covers hosts any customer can create.
     official_hosts: tuple[str, ...]
     kinds: frozenset[str]  # the managed kinds this vendor runs
     # region -> official base URL, where the vendor documents regional hosts

@@ -99,15 +99,23 @@ def test_a_write_the_vendor_rejected_leaves_no_intent_and_the_next_plan_is_clean
         "fault:Request.IllegalSignature": 1, "ok": 1}
 
 
-def test_a_wrong_secret_is_rejected_before_any_write_and_leaves_nothing_behind(
+def test_a_wrong_secret_is_rejected_and_leaves_nothing_uncertain_behind(
         vendors: EmulatorCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     example = copy_example("aliyun", tmp_path)
     secret = os.environ["ALIYUN_ACCESS_KEY_SECRET"]
     monkeypatch.setenv("ALIYUN_ACCESS_KEY_SECRET", "not-the-secret")
     failed = reconciler(capsys, "apply", str(example), "--auto-approve")
-    assert failed.code == 1 and "Request.IllegalSignature" in failed.err
-    assert "StartMPUTask" not in actions(vendors, "aliyun")
+    # the custom layouts are rejected; the tasks that need them are not attempted, so never sent
+    assert failed.code == 1 and "Apply: 0 succeeded, 4 failed (2 not sent, 2 rejected)" in failed.out
+    assert "FAILED (rejected) Layout/speaker-plus-3@ali-demo" in failed.out and "Request.IllegalSignature" in failed.out
+    answered = control(vendors, "aliyun", "requests")["actions"]
+    assert set(answered) == {"GetMPUTaskStatus", "DescribeMPULayoutInfoList"}  # reads only, all refused
+    assert {o for outcomes in answered.values() for o in outcomes} == {"error:Request.IllegalSignature"}
+    assert tasks(vendors, "aliyun") == {}
+    store = open_state(f"sqlite:///{tmp_path}/.reconciler/state.db")
+    assert all(record.intent is None for record in store.records().values())  # rejected: nothing uncertain
+    store.close()
     monkeypatch.setenv("ALIYUN_ACCESS_KEY_SECRET", secret)
     plan = reconciler(capsys, "plan", str(example), "--detailed-exitcode")
     assert plan.code == 2 and "interrupted" not in plan.out + plan.err

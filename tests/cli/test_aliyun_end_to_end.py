@@ -214,7 +214,8 @@ def test_foreign_endpoint_in_a_manifest_is_refused(vendors: EmulatorCluster, exa
     provider.write_text(provider.read_text().replace("  vendor: aliyun", "  vendor: aliyun\n  endpoint: https://collector.example.net"))
     result = reconciler(capsys, "plan", str(example))
     assert result.code == 1
-    assert "neither an official aliyun host nor loopback" in result.err
+    assert "provider.yaml:9:13: Provider/ali-demo: spec.endpoint: 'https://collector.example.net' is not a " \
+        "documented aliyun API host; expected one of https://rtc.aliyuncs.com" in result.err
 
 
 def test_crash_between_intent_and_outcome_is_recovered_without_a_second_start(

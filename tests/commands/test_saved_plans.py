@@ -180,7 +180,7 @@ def test_a_plan_printed_without_observations_is_shown_but_not_applied(
         vendors: EmulatorCluster, manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "plan", str(manifests), "--out", "plan.json")[0] == 0
     data = json.loads(Path("plan.json").read_text())
-    for key in ("observed", "providers", "base_dir", "manifests"):
+    for key in ("observed", "providers", "secret_files", "manifests"):
         del data[key]
     Path("bare.json").write_text(json.dumps(data))
     assert run(capsys, "show", "bare.json")[0] == 0

@@ -72,8 +72,8 @@ def test_mix_recording_is_normalised_with_defaults_sorted_lists_and_inlined_layo
           vendor: aws-s3
           region: us_east_2
           bucket: rec
-          accessKey: {env: S3_AK}
-          secretKey: {file: /run/secrets/s3}
+          accessKey: {env: ANYRTC_S3_AK}
+          secretKey: {file: secrets/s3}
           fileNamePrefix: [a, b]
     """)
     assert desired.address == "Recording/rec" and desired.vendor == "anyrtc" and desired.lifecycle == "active"
@@ -84,8 +84,8 @@ def test_mix_recording_is_normalised_with_defaults_sorted_lists_and_inlined_layo
     assert spec["layout"]["type"] == "custom" and spec["layout"]["name"] == "duo"
     assert spec["layout"]["canvas"] == {"width": 1280, "height": 720, "background": "#102030"}
     assert [p["user"] for p in spec["layout"]["panes"]] == ["1002", "1001"]  # z-order kept
-    assert spec["storage"] == {"vendor": "aws-s3", "region": 1, "bucket": "rec", "accessKey": {"env": "S3_AK"},
-                               "secretKey": {"file": "/run/secrets/s3"}, "fileNamePrefix": ["a", "b"]}
+    assert spec["storage"] == {"vendor": "aws-s3", "region": 1, "bucket": "rec", "accessKey": {"env": "ANYRTC_S3_AK"},
+                               "secretKey": {"file": "secrets/s3"}, "fileNamePrefix": ["a", "b"]}
     assert spec["recordingFiles"] == {"avFileType": ["hls"]}
     assert (spec["mode"], spec["media"], spec["channelType"], spec["videoStreamType"]) == (
         "mix", "audio-video", "communication", "high")
@@ -114,14 +114,14 @@ def test_individual_snapshots_vod_presets_and_stopped(tmp_path: Path) -> None:
         maxResolutionUid: "7"
         background: "#ffffff"
         aliyunVod:
-          accessKey: {env: VOD_AK}
-          secretKey: {env: VOD_SK}
+          accessKey: {env: ANYRTC_VOD_AK}
+          secretKey: {env: ANYRTC_VOD_SK}
           regionId: cn-shanghai
           video: {title: Talk}
     """)
     spec = dict(vod.spec)
     assert spec["layout"] == {"type": "vertical", "background": "#FFFFFF", "maxResolutionUid": "7"}
-    assert spec["aliyunVod"] == {"accessKey": {"env": "VOD_AK"}, "secretKey": {"env": "VOD_SK"},
+    assert spec["aliyunVod"] == {"accessKey": {"env": "ANYRTC_VOD_AK"}, "secretKey": {"env": "ANYRTC_VOD_SK"},
                                  "regionId": "cn-shanghai", "video": {"title": "Talk"}}
     assert "recordingFiles" not in spec and "storage" not in spec
 
@@ -185,7 +185,7 @@ RULES = [
       "r.yaml:10:11: Recording/rec: spec.layout: layout applies to mix mode only; remove it or set mode: mix",
       ("r.yaml:11:17: Recording/rec: spec.audioProfile: audioProfile applies to mix mode only; remove it or set "
       "mode: mix")]),
-    (("mode: individual\nmaxSubscribers: 2\naliyunVod: {accessKey: {env: A}, secretKey: {env: B}, regionId: r, "
+    (("mode: individual\nmaxSubscribers: 2\naliyunVod: {accessKey: {env: ANYRTC_A}, secretKey: {env: ANYRTC_B}, regionId: r, "
      "video: {title: t}}\n"), [],
      ["r.yaml:9:14: Recording/rec: spec.aliyunVod: Aliyun VoD takes mix-mode recordings only; set mode: mix"]),
     ("snapshot: {}\n", [],
@@ -195,8 +195,8 @@ RULES = [
       "r.yaml:10:13: Recording/rec: spec.snapshot: snapshots need video: set media to video or audio-video",
       ("r.yaml:10:31: Recording/rec: spec.snapshot.captureInterval: captureInterval must be between 5 and 3600 "
       "seconds, got 4")]),
-    (("aliyunVod: {accessKey: {env: A}, secretKey: {env: B}, regionId: r, video: {title: t}}\n"
-     "storage: {vendor: qiniu, region: 0, bucket: b, accessKey: {env: A}, secretKey: {env: B}}\n"), [],
+    (("aliyunVod: {accessKey: {env: ANYRTC_A}, secretKey: {env: ANYRTC_B}, regionId: r, video: {title: t}}\n"
+     "storage: {vendor: qiniu, region: 0, bucket: b, accessKey: {env: ANYRTC_A}, secretKey: {env: ANYRTC_B}}\n"), [],
      [("r.yaml:7:14: Recording/rec: spec.aliyunVod: Aliyun VoD stores the files itself: set either aliyunVod or "
       "storage")]),
     ("transcoding: {width: 2000, height: 1080, fps: 0, bitrate: 20000}\n", [],
@@ -230,7 +230,7 @@ RULES = [
       "at most 1920*1080 = 2073600"),
       ("r.yaml:7:11: Recording/rec: spec.layout: layout 'duo' canvas width must be between 1 and 1920 pixels, got "
       "2048")]),
-    ("storage:\n  vendor: aws-s3\n  region: 16\n  bucket: b\n  accessKey: {env: A}\n  secretKey: {env: B}\n"
+    ("storage:\n  vendor: aws-s3\n  region: 16\n  bucket: b\n  accessKey: {env: ANYRTC_A}\n  secretKey: {env: ANYRTC_B}\n"
      "  fileNamePrefix: [ok, not/ok, " + ", ".join(["x" * 60] * 2) + "]\n", [],
      [("r.yaml:9:13: Recording/rec: spec.storage.region: region 16 is not in the aws-s3 table; expected one of: "
       "0 US_EAST_1, 1 US_EAST_2, 2 US_WEST_1, 3 US_WEST_2, 4 EU_WEST_1, 5 EU_WEST_2, 6 EU_WEST_3, 7 EU_CENTRAL_1, "
@@ -281,9 +281,9 @@ def test_a_valid_recording_with_everything_set_has_no_violation(tmp_path: Path) 
         maxResolutionUid: "1"
         recordingFiles: {avFileType: [hls]}
         resourceExpiredHour: 720
-        decryption: {mode: aes-256-xts, secret: {env: DEC}}
+        decryption: {mode: aes-256-xts, secret: {env: ANYRTC_DEC}}
         token: {file: token.txt}
-        storage: {vendor: kingsoft-ks3, region: 9, bucket: b, accessKey: {env: A}, secretKey: {env: B}}
+        storage: {vendor: kingsoft-ks3, region: 9, bucket: b, accessKey: {env: ANYRTC_A}, secretKey: {env: ANYRTC_B}}
     """)
-    assert desired.spec["decryption"] == {"mode": "aes-256-xts", "secret": {"env": "DEC"}}
+    assert desired.spec["decryption"] == {"mode": "aes-256-xts", "secret": {"env": "ANYRTC_DEC"}}
     assert desired.spec["token"] == {"file": "token.txt"} and desired.spec["subscribeUidGroup"] == 3

@@ -27,7 +27,7 @@ metadata: {name: ali-prod}
 spec:
   vendor: aliyun
   appId: app-1
-  credentials: {accessKeyId: {env: A}, accessKeySecret: {env: B}}
+  credentials: {accessKeyId: {env: ALIYUN_A}, accessKeySecret: {env: ALIYUN_B}}
 """
 
 

@@ -11,7 +11,7 @@ DESCRIPTOR = VendorDescriptor(
     credentials=(Credential("accessKeyId", "ALIYUN_ACCESS_KEY_ID"),
                  Credential("accessKeySecret", "ALIYUN_ACCESS_KEY_SECRET")),
     default_endpoint="https://rtc.aliyuncs.com",
-    official_hosts=("rtc.aliyuncs.com", ".aliyuncs.com"),
+    official_hosts=("rtc.aliyuncs.com",),  # the API document's Endpoint (seed 002)
     kinds=frozenset({"MixTask", "Layout"}),  # Layout: a custom layout derived from the MixTasks (layouts.py)
     rate_limits={  # per AccessKeyId
         "status": DocumentedLimit(RateLimit.per_minute(4000), "GetMPUTaskStatus: 4,000 calls/minute (Alibaba "

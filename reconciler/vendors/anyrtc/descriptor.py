@@ -10,8 +10,8 @@ DESCRIPTOR = VendorDescriptor(
     name="anyrtc",
     credentials=(Credential("customerId", "ANYRTC_CUSTOMER_ID"),
                  Credential("customerSecret", "ANYRTC_CUSTOMER_SECRET")),
-    default_endpoint="https://api.agrtc.cn",
-    official_hosts=("api.agrtc.cn", ".anyrtc.io", ".agrtc.cn"),
+    default_endpoint="https://www.api.agrtc.cn",
+    official_hosts=("www.api.agrtc.cn",),  # "all requests go to the domain www.api.agrtc.cn" (seed 004)
     kinds=frozenset({"Recording"}),
     rate_limits={  # the provider paces at 80% of this (see provider.py)
         "cloud_recording": DocumentedLimit(RateLimit(10), "10 requests/s per App ID, every call together "

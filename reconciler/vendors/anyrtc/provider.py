@@ -27,7 +27,7 @@ from reconciler.errors import VendorConflict, VendorError, VendorNotFound
 from reconciler.providers.base import BaseProvider, Handles, SaveHandles
 from reconciler.ratelimit import RateLimit
 from reconciler.records import Observation
-from reconciler.secrets import REDACTOR, resolve
+from reconciler.secrets import REDACTOR, Secret, resolve
 from reconciler.vendors.anyrtc.body import (
     acquire_body,
     identity,
@@ -247,10 +247,11 @@ class AnyrtcProvider(BaseProvider):
 
     def _authorization(self) -> str:
         pair = f"{self.secret('customerId').reveal()}:{self.secret('customerSecret').reveal()}"
+        REDACTOR.add([Secret(pair, "basic-auth")])  # the header as a whole is a credential too
         return "Basic " + base64.b64encode(pair.encode()).decode()
 
     def _reveal(self, reference: Mapping[str, str], what: str) -> str:
-        secret = resolve(reference, owner=f"Provider/{self.ctx.name} recording {what}", base_dir=self.ctx.base_dir)
+        secret = resolve(reference, owner=f"Provider/{self.ctx.name} recording {what}", access=self.ctx.secrets)
         REDACTOR.add([secret])
         return secret.reveal()
 

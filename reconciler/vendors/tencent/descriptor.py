@@ -10,7 +10,8 @@ DESCRIPTOR = VendorDescriptor(
     name="tencent",
     credentials=(Credential("key", "TENCENT_SECRET_KEY"),),
     default_endpoint="https://console.tim.qq.com",
-    official_hosts=("console.tim.qq.com", ".tim.qq.com", "adminapisgp.im.qcloud.com", ".im.qcloud.com"),
+    # China, Singapore, US: the hosts the REST documents name by SDKAppID region (seeds 001, 003)
+    official_hosts=("console.tim.qq.com", "adminapisgp.im.qcloud.com", "adminapiusa.im.qcloud.com"),
     kinds=frozenset({"MixTask"}),
     regional_endpoints={"cn": "https://console.tim.qq.com", "sgp": "https://adminapisgp.im.qcloud.com",
                         "usa": "https://adminapiusa.im.qcloud.com"},

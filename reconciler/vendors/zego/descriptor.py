@@ -10,7 +10,8 @@ DESCRIPTOR = VendorDescriptor(
     name="zego",
     credentials=(Credential("serverSecret", "ZEGO_SERVER_SECRET"),),
     default_endpoint="https://rtc-api.zego.im",
-    official_hosts=("rtc-api.zego.im", ".zego.im"),
+    official_hosts=("rtc-api.zego.im",  # seed 000, and the regional access points
+                    *(f"rtc-api-{region}.zego.im" for region in ("sha", "hkg", "fra", "lax", "bom", "sgp"))),
     kinds=frozenset({"MixTask", "StreamRule"}),
     regional_endpoints={region: f"https://rtc-api-{region}.zego.im"
                         for region in ("sha", "hkg", "fra", "lax", "bom", "sgp")},

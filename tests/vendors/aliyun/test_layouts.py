@@ -91,8 +91,8 @@ spec:
   layouts: [two]
   output: {streamUrl: "rtmp://push.example.com/live/t", streamId: s}
 """
-CREDENTIALS = {"aliyun": "{accessKeyId: {env: A}, accessKeySecret: {env: B}}",
-               "tencent": "{key: {env: A}}"}
+CREDENTIALS = {"aliyun": "{accessKeyId: {env: ALIYUN_A}, accessKeySecret: {env: ALIYUN_B}}",
+               "tencent": "{key: {env: TENCENT_A}}"}
 
 
 def write(tmp_path: Path, vendor: str) -> Path:
