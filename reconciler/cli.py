@@ -4,6 +4,7 @@ Exit codes are decided here and nowhere else:
     0  success; for `plan --detailed-exitcode`: no changes
     1  any error: invalid manifests, vendor errors, lock held, usage errors, a failed change
     2  `plan --detailed-exitcode`: changes are present; `compare`: the plans differ
+  130  interrupted (Ctrl-C / SIGINT)
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from reconciler import __version__, httplog
 from reconciler.commands import compare, demo, emulator, importing, layout, plan_apply, show, state
 from reconciler.commands import schema as schema_cmd
 from reconciler.commands import watch as watch_cmd
-from reconciler.errors import ManifestErrors, ReconcilerError
+from reconciler.errors import Interrupted, ManifestErrors, ReconcilerError
 from reconciler.safe_text import printable
 from reconciler.secrets import REDACTOR
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -65,10 +66,16 @@ def main(argv: list[str] | None = None) -> Any:
             _error(str(error))
         _error(f"error: {len(exc.errors)} problem(s) in the manifests; nothing was sent to any vendor")
         sys.exit(EXIT_ERROR)
+    except Interrupted as exc:
+        _error(f"interrupted: {exc}")
+        sys.exit(EXIT_INTERRUPTED)
     except ReconcilerError as exc:
         _error(f"error: {exc}")
         sys.exit(EXIT_ERROR)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            _error("interrupted (Ctrl-C)")
+            sys.exit(EXIT_INTERRUPTED)
         _error("aborted")
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:

@@ -10,6 +10,7 @@
     ├── PlanError                       a saved plan cannot be applied (stale, corrupt)
     ├── PreflightError                  apply found, before its first write, credentials or endpoints
     │                                   it cannot use (lists all of them; nothing was sent)
+    ├── Interrupted                     Ctrl-C stopped an apply (exit code 130, not 1)
     └── VendorError                     a vendor answered with an error (vendor, code, message, request_id)
         ├── VendorAuthError             credentials or signature rejected: permanent
         ├── VendorNotFound              the task/resource does not exist at the vendor
@@ -108,6 +109,10 @@ def outcome_of(exc: BaseException) -> str:
 
 class PreflightError(ReconcilerError):
     """Apply cannot use some credentials or endpoints it needs; raised before the first write."""
+
+
+class Interrupted(ReconcilerError):
+    """The operator interrupted the command (SIGINT); what was and was not done is already printed."""
 
 
 class VendorError(ReconcilerError):

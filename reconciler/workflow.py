@@ -24,6 +24,7 @@ from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.serialize import ManifestRecord, SavedPlan, observation_changes, plan_to_dict
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, Plan
+from reconciler.providers.base import EventSink
 from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import StateStore, locked, utc_now
 
@@ -35,6 +36,18 @@ class PlanOutcome:
     plan: Plan
     manifests: ManifestSet
     refreshed: RefreshResult
+
+
+@dataclass(frozen=True)
+class ApplyFollow:
+    """How a caller follows and steers an apply: each change as it starts and finishes, what the
+    providers wait for (retries), the moment execution begins, and a stop request."""
+
+    on_execute: Callable[[Plan], None] = lambda _p: None
+    on_start: Callable[[Change], None] = lambda _c: None
+    on_result: ApplyEvents = lambda _r: None
+    on_event: EventSink = lambda _m: None
+    should_stop: Callable[[], bool] = lambda: False
 
 
 @dataclass
@@ -96,11 +109,14 @@ async def apply_manifests(
     on_plan: Callable[[Plan], None] = lambda _p: None,
     on_result: ApplyEvents = lambda _r: None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    follow: ApplyFollow | None = None,
 ) -> ApplyOutcome:
     """Plan and apply under the state lock, so nobody changes state between the two."""
     manifests = read_manifests(paths, connection_options)
+    follow = follow or ApplyFollow(on_result=on_result)
     with locked(store):
-        async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
+        async with VendorConnections(manifests, connection_options, sequences=store.next_sequence,
+                                     events=follow.on_event) as connections:
             await preflight(connections.providers, _needs(manifests, store.records(), options))
             outcome = await build_plan(manifests, store, connections, options)
             recovered = _persist_recoveries(store, outcome.refreshed)
@@ -110,8 +126,7 @@ async def apply_manifests(
             on_plan(outcome.plan)
             if not outcome.plan.has_changes or not confirm(outcome.plan):
                 return ApplyOutcome(outcome.plan, None, recovered)
-            result = await execute_plan(outcome.plan, store, connections.providers,
-                                        concurrency=concurrency, on_result=on_result)
+            result = await _execute(outcome.plan, store, connections, concurrency, follow)
             return ApplyOutcome(outcome.plan, result, recovered)
 
 
@@ -136,6 +151,13 @@ def _needs(manifests: ManifestSet, records: Mapping[str, ResourceRecord],
         if not options.targets or address in options.targets:
             needs.setdefault(record.provider, []).append(record.last_applied)
     return needs
+
+
+async def _execute(plan: Plan, store: StateStore, connections: VendorConnections, concurrency: int,
+                   follow: ApplyFollow) -> ApplyResult:
+    follow.on_execute(plan)
+    return await execute_plan(plan, store, connections.providers, concurrency=concurrency,
+                              on_result=follow.on_result, on_start=follow.on_start, should_stop=follow.should_stop)
 
 
 def _persist_recoveries(store: StateStore, refreshed: RefreshResult) -> list[str]:
@@ -210,6 +232,7 @@ async def apply_saved_plan(
     on_plan: Callable[[Plan], None] = lambda _p: None,
     on_result: ApplyEvents = lambda _r: None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    follow: ApplyFollow | None = None,
 ) -> ApplyOutcome:
     """Apply exactly the saved changes, under the lock, after proving the plan is still true:
     the state serial is the one planned against, and every job the plan touches is reported by its
@@ -223,12 +246,14 @@ async def apply_saved_plan(
     assert saved.observed is not None
     check_manifests(saved)
     manifests = saved_plan_providers(saved)
+    follow = follow or ApplyFollow(on_result=on_result)
     with locked(store):
         check_fresh(saved.plan, store)
         if not saved.plan.has_changes:
             on_plan(saved.plan)
             return ApplyOutcome(saved.plan, None)
-        async with VendorConnections(manifests, connection_options, sequences=store.next_sequence) as connections:
+        async with VendorConnections(manifests, connection_options, sequences=store.next_sequence,
+                                     events=follow.on_event) as connections:
             needs: dict[str, list[Mapping[str, Any] | None]] = {}
             for change in saved.plan.pending():
                 if change.action is not Action.FORGET:
@@ -247,6 +272,5 @@ async def apply_saved_plan(
                     + "\nrun `reconciler plan --out` again and review the new plan"
                 )
             on_plan(saved.plan)
-            result = await execute_plan(saved.plan, store, connections.providers,
-                                        concurrency=concurrency, on_result=on_result)
+            result = await _execute(saved.plan, store, connections, concurrency, follow)
             return ApplyOutcome(saved.plan, result, recovered)

@@ -311,7 +311,8 @@ def test_sigterm_ends_the_command_cleanly(tmp_path: Path) -> None:
         proc.kill()
     while "watch.stopped" not in events:
         events.append(json.loads(lines.get(timeout=5))["event"])
-    assert events == ["watch.started", "reconcile", "run.scheduled", "watch.stopping", "watch.stopped"]
+    assert events == ["watch.started", "state.created", "reconcile", "run.scheduled", "watch.stopping",
+                      "watch.stopped"]
     listing = subprocess.run([sys.executable, "-m", "reconciler", "state", "list", "--state", "sqlite:///state.db"],
                              capture_output=True, text=True, env=env, check=True)
     assert listing.stdout.strip() == "serial 0, 0 resource(s)"

@@ -9,6 +9,10 @@ A failed write has one of three outcomes (`errors.outcome_of`): *not sent* and *
 intent (nothing changed at the vendor), *unknown* keeps it, so the next run asks the vendor first.
 A resource whose earlier write is still of unknown outcome (the vendor could not be asked during
 refresh) gets no new write at all.
+
+The caller follows the apply as it goes (`on_start`, `on_result`) and can ask it to stop
+(`should_stop`): no new change starts, the ones in flight finish and record their outcome, and the
+rest are reported as not started.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ class ChangeResult:
 @dataclass
 class ApplyResult:
     results: list[ChangeResult] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)  # addresses left alone because a stop was asked
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.not_started)
 
     @property
     def failed(self) -> list[ChangeResult]:
@@ -59,6 +68,8 @@ async def execute_plan(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ApplyEvents = lambda _r: None,
+    on_start: Callable[[Change], None] = lambda _c: None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
     result = ApplyResult()
     gate = asyncio.Semaphore(concurrency)
@@ -73,12 +84,19 @@ async def execute_plan(
                     await done[address].wait()
                     if address not in succeeded:
                         failed.append(address)
+            if should_stop():
+                result.not_started.append(change.address)
+                return
             if failed:
                 outcome = ChangeResult(change.address, change.display_action, False,
                                        f"not attempted: {', '.join(failed)} did not succeed first",
                                        outcome=NOT_SENT)
             else:
                 async with gate:
+                    if should_stop():
+                        result.not_started.append(change.address)
+                        return
+                    on_start(change)
                     try:
                         handles = await _execute(change, store, providers)
                         outcome = ChangeResult(change.address, change.display_action, True, "done", handles)
@@ -93,6 +111,7 @@ async def execute_plan(
 
     await asyncio.gather(*(run(c) for c in plan.pending()))
     result.results.sort(key=lambda r: r.address)
+    result.not_started.sort()
     return result
 
 

@@ -1,8 +1,10 @@
 """`reconciler demo`: the main job end to end on one machine.
 
 Starts the embedded emulators, exports their demo credentials to this process only, then plans and
-applies the example manifests with the default SQLite state, and plans once more to show that a
-second run has nothing to do.
+applies the example manifests, and plans once more to show that a second run has nothing to do.
+The demo keeps its own state (`.reconciler/demo-state.db`, not the default state and not
+RECONCILER_STATE): its jobs live in emulators that end with it, and must never show up as orphans
+in a real plan.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 import click
 
 from reconciler.apply.connections import ConnectionOptions
-from reconciler.commands.options import open_store, state_option
+from reconciler.commands.options import open_store, state_location
 from reconciler.emulator.cluster import EmulatorCluster, emulator_class
 from reconciler.plan.planner import PlanOptions
-from reconciler.render.text import render_plan, render_result
+from reconciler.render.progress import ApplyReporter, render_summary
+from reconciler.render.text import render_plan
+from reconciler.state import DEMO_STATE_URL
 from reconciler.vendors import vendor_names
-from reconciler.workflow import apply_manifests, plan_manifests
+from reconciler.workflow import ApplyFollow, apply_manifests, plan_manifests
 
 
 def default_examples() -> list[Path]:
@@ -30,7 +34,8 @@ def default_examples() -> list[Path]:
 
 @click.command("demo")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@state_option
+@click.option("--state", "state_url", default=DEMO_STATE_URL, show_default=True,
+              help="State URL of the demo's own state (never the default state, nor RECONCILER_STATE).")
 def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
     """Plan and apply the examples against the embedded emulators, then plan again (no changes)."""
     chosen = list(paths) or default_examples()
@@ -42,14 +47,21 @@ def demo_command(paths: tuple[Path, ...], state_url: str) -> int:
             os.environ.update(emulator_class(vendor).DEMO_ENV)
         options = ConnectionOptions(endpoint_overrides=cluster.endpoints)
         click.echo("Emulators: " + ", ".join(f"{v} {u}" for v, u in cluster.endpoints.items()))
-        click.echo(f"Manifests: {', '.join(str(p) for p in chosen)}; state: {state_url}\n")
         store = open_store(state_url)
+        click.echo(f"Manifests: {', '.join(str(p) for p in chosen)}; demo state: {state_location(store)}\n")
         try:
             click.echo("== apply ==")
-            outcome = asyncio.run(apply_manifests(
-                chosen, store, options, PlanOptions(), on_plan=lambda plan: render_plan(plan, sys.stdout)))
+            reporter = ApplyReporter(sys.stdout)
+            follow = ApplyFollow(on_execute=reporter.begin, on_start=reporter.started, on_result=reporter.finished,
+                                 on_event=reporter.waiting)
+            try:
+                outcome = asyncio.run(apply_manifests(
+                    chosen, store, options, PlanOptions(), on_plan=lambda plan: render_plan(plan, sys.stdout),
+                    follow=follow))
+            finally:
+                reporter.end()
             if outcome.result is not None:
-                render_result(outcome.result, sys.stdout)
+                render_summary(outcome.result, reporter.out)
             click.echo("\n== plan again ==")
             again = asyncio.run(plan_manifests(chosen, store, options, PlanOptions()))
             render_plan(again.plan, sys.stdout)

@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from reconciler.emulator.cluster import EmulatorCluster, emulator_class, load_accounts
+from reconciler.emulator.cluster import EmulatorCluster, EmulatorStartError, emulator_class, load_accounts
 from reconciler.errors import ReconcilerError
 from reconciler.vendors import vendor_names
 
@@ -35,7 +35,10 @@ def emulator_command(host: str, accounts: Path | None, endpoints_file: Path | No
         if vendor not in vendor_names() or not port.isdigit():
             raise click.BadParameter(f"expected VENDOR=PORT with VENDOR in {', '.join(vendor_names())}", param_hint="--port")
         fixed[vendor] = int(port)
-    cluster = EmulatorCluster.start(host, loaded, ports=fixed)
+    try:
+        cluster = EmulatorCluster.start(host, loaded, ports=fixed)
+    except EmulatorStartError as exc:
+        raise ReconcilerError(str(exc)) from exc
     for vendor, url in cluster.endpoints.items():
         click.echo(f"{vendor}: {url}")
         if vendor not in loaded:

@@ -10,7 +10,7 @@ import click
 
 from reconciler.apply.connections import ConnectionOptions
 from reconciler.endpoints import load_endpoints_file
-from reconciler.state import DEFAULT_STATE_URL, StateStore, open_state
+from reconciler.state import DEFAULT_STATE_URL, StateStore, check_state_url, open_state
 
 F = Callable[..., Any]
 
@@ -18,7 +18,8 @@ F = Callable[..., Any]
 def state_option(fn: F) -> F:
     return click.option(
         "--state", "state_url", envvar="RECONCILER_STATE", default=DEFAULT_STATE_URL, show_default=True,
-        help="State store URL (sqlite:///path.db). Env: RECONCILER_STATE.",
+        help="State store URL: sqlite:///relative/path.db, sqlite:////absolute/path.db or "
+             "postgresql://user@host/db (a bare path is refused). Env: RECONCILER_STATE.",
     )(fn)
 
 
@@ -79,6 +80,36 @@ def build_connection_options(endpoints_file: Path | None, allowed_endpoints: tup
     )
 
 
-def open_store(state_url: str) -> StateStore:
-    return open_state(state_url)
+def open_store(state_url: str, *, read_only: bool = False,
+               on_create: Callable[[str], None] | None = None) -> StateStore:
+    """Open the state named by a URL. Read-only commands never create it; a run that does says so
+    (on stderr, or through `on_create`) with the path, since a new state means every job in the
+    manifests is planned to start."""
+    check_state_url(state_url)
+
+    def created(store: StateStore) -> None:
+        message = (f"no state existed at {state_location(store)}; created a new, empty state there. If your "
+                   "state lives elsewhere, pass its URL with --state or RECONCILER_STATE")
+        if on_create is not None:
+            on_create(message)
+        else:
+            click.echo(f"note: {message}", err=True)
+
+    def missing(store: StateStore) -> None:
+        click.echo(f"note: no state at {state_location(store)}: using an empty state, and creating nothing. If "
+                   "your state lives elsewhere, pass its URL with --state or RECONCILER_STATE", err=True)
+
+    store = open_state(state_url, create=not read_only, on_create=created, on_missing=missing if read_only else None)
+    if getattr(store, "created", False):  # PostgreSQL: the schema is made when the store is opened
+        created(store)
+    return store
+
+
+def state_location(store: StateStore) -> str:
+    """Where a state lives, as a person can find it: the absolute path of a SQLite file, else its URL."""
+    path = getattr(store, "path", None)
+    if path is not None:
+        return str(Path(path).resolve())
+    scheme, _, rest = store.url.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"  # no user or password in messages
 

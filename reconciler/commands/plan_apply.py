@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
+from reconciler.commands.interrupt import ApplyInterrupts
 from reconciler.commands.options import (
     build_connection_options,
     connection_options,
@@ -17,14 +20,23 @@ from reconciler.commands.options import (
     state_option,
 )
 from reconciler.commands.show import emit_plan, format_options, picture_sink, read_saved_plan, write_plan_file
-from reconciler.errors import ManifestErrors
+from reconciler.errors import Interrupted, ManifestErrors
 from reconciler.model.source import find_manifest_files
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
-from reconciler.render.text import render_plan, render_result, summary_line
+from reconciler.render.progress import ApplyReporter, render_summary
+from reconciler.render.text import render_plan, summary_line
 from reconciler.safe_text import one_line
 from reconciler.secrets import REDACTOR
-from reconciler.workflow import apply_manifests, apply_saved_plan, plan_document, plan_manifests, validate
+from reconciler.workflow import (
+    ApplyFollow,
+    ApplyOutcome,
+    apply_manifests,
+    apply_saved_plan,
+    plan_document,
+    plan_manifests,
+    validate,
+)
 
 
 def _targets(values: tuple[str, ...]) -> frozenset[str]:
@@ -93,7 +105,7 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
                  allow_empty: bool, targets: tuple[str, ...]) -> int:
     """Show what apply would change, after asking the vendors what runs now."""
     picture = picture_sink(pictures_dir, pictures_url, pictures_format)
-    store = open_store(state_url)
+    store = open_store(state_url, read_only=True)
     try:
         outcome = asyncio.run(plan_manifests(
             paths, store, build_connection_options(endpoints_file, allowed_endpoints),
@@ -144,21 +156,61 @@ def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
         return click.confirm(f"Apply these changes? ({summary_line(plan)})", default=False)
 
     store = open_store(state_url)
+    reporter = ApplyReporter(sys.stdout)
     try:
-        outcome = asyncio.run(apply_manifests(
-            paths, store, build_connection_options(endpoints_file, allowed_endpoints),
-            PlanOptions(prune=prune, targets=_targets(targets), allow_empty=allow_empty),
-            confirm=confirm, on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency,
-        ))
+        with ApplyInterrupts(lambda: _acknowledge(reporter)) as interrupts:
+            outcome = _run_apply(reporter, interrupts, lambda follow: apply_manifests(
+                paths, store, build_connection_options(endpoints_file, allowed_endpoints),
+                PlanOptions(prune=prune, targets=_targets(targets), allow_empty=allow_empty),
+                confirm=confirm, on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency,
+                follow=follow,
+            ))
     finally:
         store.close()
+    return _finish(outcome, reporter, nothing_applied=outcome.plan.has_changes)
+
+
+def _acknowledge(reporter: ApplyReporter) -> None:
+    flight = ", ".join(reporter.in_flight) or "none"
+    reporter.note(f"Interrupt: starting no new change; waiting for the calls in flight ({flight}) and recording "
+                  "their outcomes. Press Ctrl-C again to abandon them.")
+
+
+def _run_apply(reporter: ApplyReporter, interrupts: ApplyInterrupts,
+               start: Callable[[ApplyFollow], Coroutine[Any, Any, ApplyOutcome]]) -> ApplyOutcome:
+    """Run one apply with its changes printed as they finish; a second Ctrl-C abandons the calls in flight."""
+    def begin(plan: Plan) -> None:
+        interrupts.executing(plan)
+        reporter.begin(plan)
+
+    follow = ApplyFollow(on_execute=begin, on_start=reporter.started, on_result=reporter.finished,
+                         on_event=reporter.waiting, should_stop=interrupts.should_stop)
+    try:
+        return asyncio.run(start(follow))
+    except asyncio.CancelledError:
+        if not interrupts.abandoned:
+            raise
+        reporter.end()
+        flight = ", ".join(reporter.in_flight) or "none"
+        raise Interrupted(
+            f"abandoned the calls in flight ({flight}) after {reporter.done} change(s) finished; their outcome is "
+            "unknown and stays recorded in state, so the next plan or apply asks the vendor first"
+        ) from None
+    finally:
+        reporter.end()
+
+
+def _finish(outcome: ApplyOutcome, reporter: ApplyReporter, *, nothing_applied: bool) -> int:
     for message in outcome.recovered:
         click.echo(f"recovered: {message}")
     if outcome.result is None:
-        if outcome.plan.has_changes:
+        if nothing_applied:
             click.echo("Nothing applied.")
         return 0
-    render_result(outcome.result, sys.stdout)
+    render_summary(outcome.result, reporter.out)
+    if outcome.result.interrupted:
+        raise Interrupted(f"{len(outcome.result.results)} change(s) done, {len(outcome.result.not_started)} not "
+                          "started; run apply again to continue")
     return 1 if outcome.result.failed else 0
 
 
@@ -166,15 +218,12 @@ def _apply_saved(plan_file: Path, state_url: str, endpoints_file: Path | None,
                  allowed_endpoints: tuple[str, ...], concurrency: int) -> int:
     saved = read_saved_plan(plan_file)
     store = open_store(state_url)
+    reporter = ApplyReporter(sys.stdout)
     try:
-        outcome = asyncio.run(apply_saved_plan(
-            saved, store, build_connection_options(endpoints_file, allowed_endpoints),
-            on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency))
+        with ApplyInterrupts(lambda: _acknowledge(reporter)) as interrupts:
+            outcome = _run_apply(reporter, interrupts, lambda follow: apply_saved_plan(
+                saved, store, build_connection_options(endpoints_file, allowed_endpoints),
+                on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency, follow=follow))
     finally:
         store.close()
-    for message in outcome.recovered:
-        click.echo(f"recovered: {message}")
-    if outcome.result is None:
-        return 0
-    render_result(outcome.result, sys.stdout)
-    return 1 if outcome.result.failed else 0
+    return _finish(outcome, reporter, nothing_applied=False)

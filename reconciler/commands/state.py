@@ -1,4 +1,4 @@
-"""`state list`, `state show`, `state force-unlock`."""
+"""`state list`, `state show`, `state rm`, `state force-unlock`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.commands.options import open_store, state_option
+from reconciler.commands.options import open_store, state_location, state_option
 from reconciler.errors import StateError
+from reconciler.state.base import holder_alive_here, locked
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,7 +30,7 @@ def _format_option(default: str) -> Callable[[F], F]:
 @_format_option("text")
 def state_list(state_url: str, fmt: str) -> int:
     """One line per resource in state: address, lifecycle, vendor ids."""
-    store = open_store(state_url)
+    store = open_store(state_url, read_only=True)
     try:
         records = store.records()
         if fmt == "json":
@@ -57,7 +58,7 @@ def state_list(state_url: str, fmt: str) -> int:
 @_format_option("json")
 def state_show(address: str, state_url: str, fmt: str) -> int:
     """Everything state holds for one resource (JSON unless --format text)."""
-    store = open_store(state_url)
+    store = open_store(state_url, read_only=True)
     try:
         record = store.get(address)
     finally:
@@ -83,12 +84,56 @@ def state_show(address: str, state_url: str, fmt: str) -> int:
     return 0
 
 
-@state_group.command("force-unlock")
+@state_group.command("rm")
+@click.argument("addresses", nargs=-1, required=True, metavar="ADDRESS...")
 @state_option
-def state_force_unlock(state_url: str) -> int:
-    """Remove a lock left by a run that died. Only when you are sure no apply is running."""
-    store = open_store(state_url)
+def state_rm(addresses: tuple[str, ...], state_url: str) -> int:
+    """Forget jobs (KIND/NAME) without stopping them: they keep running at the vendor, unmanaged.
+
+    Use it for a job whose vendor account is gone (dead emulators, a deleted app) or that someone
+    else now owns. Nothing is sent to any vendor. If the manifests still name it, the next plan
+    starts it anew; `reconciler import` adopts a job that still runs instead.
+    """
+    store = open_store(state_url, read_only=True)
     try:
+        if getattr(store, "missing", False):
+            raise StateError(f"no state at {state_location(store)}: there is nothing to forget")
+        with locked(store, purpose="state rm"):
+            records = {address: store.get(address) for address in addresses}
+            unknown = [a for a, r in records.items() if r is None]
+            if unknown:
+                raise StateError(f"not in state: {', '.join(unknown)}; `reconciler state list` shows what there is")
+            for address, record in records.items():
+                assert record is not None
+                store.forget(address)
+                ids = " ".join(f"{k}={v}" for k, v in sorted(record.handles.items())) or "no vendor ids"
+                pending = f"; its interrupted {record.intent.operation} is forgotten too" if record.intent else ""
+                click.echo(f"forgot {address} ({record.vendor} {ids}){pending}")
+    finally:
+        store.close()
+    click.echo("Nothing was stopped: a forgotten job that still runs keeps running (and billing) at its vendor, "
+               "unmanaged. Stop it there, or adopt it again with `reconciler import`.")
+    return 0
+
+
+@state_group.command("force-unlock")
+@click.option("--force", is_flag=True,
+              help="Remove the lock even though its holder still runs on this machine (it may corrupt that run).")
+@state_option
+def state_force_unlock(force: bool, state_url: str) -> int:
+    """Remove a lock left by a run that died. Only when you are sure no apply is running.
+
+    A holder that still runs on this machine is refused unless --force: its apply may be in the
+    middle of vendor calls, and a second apply would race it.
+    """
+    store = open_store(state_url, read_only=True)
+    try:
+        holder = store.lock_holder()
+        if holder is not None and holder_alive_here(holder) and not force:
+            raise StateError(
+                f"the lock holder {holder} is still running on this machine; wait for it to finish or stop it "
+                f"(kill -INT {holder.pid}); `reconciler state force-unlock --force` removes its lock anyway"
+            )
         holder = store.force_unlock()
     finally:
         store.close()

@@ -21,6 +21,7 @@ from reconciler.commands.options import (
     paths_argument,
     state_option,
 )
+from reconciler.errors import ReconcilerError
 from reconciler.metrics import MetricsServer, WatchMetrics, WatchStatus, metrics_app
 from reconciler.watch import (
     DEFAULT_JITTER,
@@ -69,14 +70,18 @@ def watch_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
     options = WatchOptions(tuple(paths), interval, jitter=jitter, max_backoff=max_backoff, git_pull=git_pull,
                            prune=prune, max_runs=max_runs)
     metrics = WatchMetrics()
-    store = open_store(state_url)
+    store = open_store(state_url, on_create=lambda message: log("state.created", message=message))
     server: MetricsServer | None = None
     try:
         watcher = Watcher(options, store, build_connection_options(endpoints_file, allowed_endpoints),
                           log=log, metrics=metrics)
         if metrics_port is not None:
             status: WatchStatus = watcher.status
-            server = MetricsServer(metrics_app(metrics, status), metrics_address, metrics_port).start()
+            try:
+                server = MetricsServer(metrics_app(metrics, status), metrics_address, metrics_port).start()
+            except OSError as exc:
+                raise ReconcilerError(f"cannot serve metrics on {metrics_address}:{metrics_port}: "
+                                      f"{exc.strerror or exc}; choose another --metrics-port") from exc
             log("metrics.serving", message=f"metrics at {server.url}/metrics, health at {server.url}/healthz")
         cancelled = asyncio.run(_run_until_signalled(watcher))
     finally:

@@ -3,6 +3,11 @@
 Order of checks: YAML syntax, the envelope (apiVersion/kind/metadata), the kind's spec model,
 unique names per kind, references, then the registered cross-document and vendor rules. Nothing
 here touches the network.
+
+No error is caused by another: a document whose spec is invalid still has a kind and a name, so it
+satisfies references to it (its own errors say what is wrong), its references are still checked
+unless the referring field is itself in error, and the rules run for every resource whose
+references all name valid resources.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,12 +30,13 @@ from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.desired import DesiredResource
 from reconciler.model.layout import LayoutSpec
 from reconciler.model.provider import ProviderSpec
-from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES
+from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES, Reference
 from reconciler.model.source import (
     FieldPath,
     SourceDocument,
     SourceMap,
     find_manifest_files,
+    format_path,
     load_documents,
     read_bounded,
 )
@@ -52,6 +59,16 @@ class Resource:
 
     def error(self, path: FieldPath, message: str, *, key: bool = False) -> ManifestError:
         return self.source.error(path, message, resource=self.address, key=key)
+
+
+@dataclass(frozen=True)
+class InvalidDocument:
+    """A document with a kind and a name whose spec failed validation: it exists, but is not usable."""
+
+    kind: str
+    name: str
+    source: SourceMap
+    references: tuple[Reference, ...]
 
 
 @dataclass
@@ -144,13 +161,18 @@ def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = 
         documents.extend(loaded.documents)
     manifests = ManifestSet(fingerprint=digest.hexdigest(), files=[str(f) for f in files],
                             roots=[str(r) for r in roots], digests=digests, skipped=[str(f) for f in skipped])
+    invalid: dict[tuple[str, str], InvalidDocument] = {}
     for document in documents:
+        before = len(errors)
         resource = _validate_document(document, errors)
-        if resource is None:
+        if not isinstance(resource, Resource):
+            if resource is not None and (resource.kind, resource.name) not in invalid:
+                invalid[(resource.kind, resource.name)] = _without_erroneous(resource, errors[before:])
             continue
         key = (resource.kind, resource.name)
-        if key in manifests.resources:
-            first = manifests.resources[key].source
+        first_seen = manifests.resources.get(key) or invalid.get(key)
+        if first_seen is not None:
+            first = first_seen.source
             errors.append(
                 resource.error(
                     ("metadata", "name"),
@@ -161,12 +183,18 @@ def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = 
             continue
         manifests.resources[key] = resource
         errors.extend(check_confinement(resource, allowances, manifests.secret_files))
-    errors.extend(_check_references(manifests))
-    if not errors:
-        errors.extend(_check_rules(manifests))
+    errors.extend(_check_references(manifests, invalid))
+    errors.extend(_check_rules(manifests, invalid))
     if errors:
         raise ManifestErrors(errors)
     return manifests
+
+
+def _without_erroneous(document: InvalidDocument, errors: list[ManifestError]) -> InvalidDocument:
+    """Drop the references whose own field is already reported, so one mistake gives one error."""
+    bad_fields = {e.field for e in errors}
+    kept = tuple(r for r in document.references if format_path(r.path) not in bad_fields)
+    return InvalidDocument(document.kind, document.name, document.source, kept)
 
 
 def _escapes_roots(path: Path, roots: list[Path]) -> str | None:
@@ -180,7 +208,7 @@ def _escapes_roots(path: Path, roots: list[Path]) -> str | None:
             "manifests are read only inside them")
 
 
-def _validate_document(document: SourceDocument, errors: list[ManifestError]) -> Resource | None:
+def _validate_document(document: SourceDocument, errors: list[ManifestError]) -> Resource | InvalidDocument | None:
     data, smap = document.data, document.source
     if not isinstance(data, dict):
         errors.append(smap.error((), "expected a mapping with apiVersion, kind, metadata and spec"))
@@ -202,7 +230,7 @@ def _validate_document(document: SourceDocument, errors: list[ManifestError]) ->
         spec = model.model_validate(envelope.spec)
     except ValidationError as exc:
         errors.extend(_translate(exc, model, ("spec",), smap, label))
-        return None
+        return InvalidDocument(envelope.kind, envelope.metadata.name, smap, _raw_references(model, envelope.spec))
     if isinstance(spec, ProviderSpec):
         errors.extend(_check_credentials(spec, smap, label))
     return Resource(envelope.kind, envelope.metadata.name, spec, smap, dict(envelope.metadata.labels))
@@ -303,28 +331,51 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _check_references(manifests: ManifestSet) -> list[ManifestError]:
+def _raw_references(model: type[StrictModel], spec: dict[str, Any]) -> tuple[Reference, ...]:
+    """The references an invalid spec makes, read from its raw fields (names that are not text are skipped)."""
+    refs = getattr(model.model_construct(**spec), "references", None)
+    if refs is None:
+        return ()
+    try:
+        found = refs()
+    except (AttributeError, TypeError):  # a referring field is missing or malformed: already reported
+        return ()
+    return tuple(r for r in found if isinstance(r.name, str))
+
+
+def _check_references(
+    manifests: ManifestSet, invalid: dict[tuple[str, str], InvalidDocument]
+) -> list[ManifestError]:
+    """A reference to a document that exists but is invalid is satisfied: that document reports its own errors."""
     errors = []
+    referring: list[tuple[Callable[[FieldPath, str], ManifestError], tuple[Reference, ...]]] = []
     for resource in manifests.resources.values():
         refs = getattr(resource.spec, "references", None)
-        if refs is None:
-            continue
-        for ref in refs():
-            if manifests.get(ref.kind, ref.name) is None:
-                names = [n for (k, n) in manifests.resources if k == ref.kind]
+        if refs is not None:
+            referring.append((resource.error, tuple(refs())))
+    for document in invalid.values():
+        label = f"{document.kind}/{document.name}"
+        referring.append((partial(document.source.error, resource=label), document.references))
+    for error, refs in referring:
+        for ref in refs:
+            if manifests.get(ref.kind, ref.name) is None and (ref.kind, ref.name) not in invalid:
+                names = sorted({n for (k, n) in [*manifests.resources, *invalid] if k == ref.kind})
                 hint = _did_you_mean(ref.name, names)
-                known = f"; known: {', '.join(sorted(names))}" if names and not hint else ""
-                errors.append(resource.error(ref.path, f"no {ref.kind} named {ref.name!r}{hint}{known}"))
+                known = f"; known: {', '.join(names)}" if names and not hint else ""
+                errors.append(error(ref.path, f"no {ref.kind} named {ref.name!r}{hint}{known}"))
     return errors
 
 
-def _check_rules(manifests: ManifestSet) -> list[ManifestError]:
+def _check_rules(manifests: ManifestSet, invalid: dict[tuple[str, str], InvalidDocument]) -> list[ManifestError]:
+    """Rules of every resource whose references all name valid resources (the rest would only cascade)."""
     errors = []
     for resource in manifests.resources.values():
+        refs = getattr(resource.spec, "references", None)
+        if refs is not None and any(manifests.get(r.kind, r.name) is None for r in refs()):
+            continue
         vendor = manifests.vendor_of(resource)
         rules = RULES.get((resource.kind, None), []) + (RULES.get((resource.kind, vendor), []) if vendor else [])
         for rule in rules:
             for violation in rule(resource, manifests):
                 errors.append(resource.error(violation.path, violation.message))
     return errors
-

@@ -154,7 +154,8 @@ def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = Fa
 def render_result(result: ApplyResult, stream: IO[str] | None = None) -> None:
     out = console(stream)
     for item in result.results:
-        mark = "[green]ok[/]" if item.ok else f"[red]FAILED[/] ({escape(item.outcome or 'unknown')})"
+        how = f" ({escape(item.outcome)})" if item.outcome else ""  # not sent | rejected | unknown
+        mark = "[green]ok[/]" if item.ok else f"[red]FAILED[/]{how}"
         detail = "" if item.ok else f": {escape(item.message)}"
         out.print(f"  {mark} {escape(item.address)} {escape(item.verb)}{detail}")
     failed = len(result.failed)

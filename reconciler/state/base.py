@@ -33,6 +33,19 @@ class LockInfo:
         return LockInfo(os.getpid(), socket.gethostname(), utc_now(), purpose)
 
 
+def holder_alive_here(holder: LockInfo) -> bool:
+    """Whether the lock holder is a process that still runs on this machine."""
+    if holder.host != socket.gethostname():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -59,6 +59,8 @@ class PostgresState:
             self._db = psycopg.connect(url, autocommit=True)
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY + 1,))  # one schema writer at a time
+                found = self._db.execute("SELECT to_regclass('reconciler_meta')").fetchone()
+                self.created = found is None or found[0] is None  # this open made a new, empty state
                 self._db.execute(SCHEMA)
         except psycopg.Error as exc:
             raise StateError(f"cannot open PostgreSQL state at {_safe(url)}: {exc.__class__.__name__}: "

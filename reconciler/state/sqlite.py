@@ -6,13 +6,13 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import LockHeldError, StateError
 from reconciler.records import Intent, ResourceRecord
-from reconciler.state.base import LockInfo, utc_now
+from reconciler.state.base import LockInfo, holder_alive_here, utc_now
 from reconciler.state.rows import COLUMNS, intent_data, record_from_row
 
 SCHEMA = """
@@ -43,28 +43,87 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');
 
 
 class SqliteState:
-    def __init__(self, path: Path | str) -> None:
+    """A state file that does not exist yet is an empty state held in memory until the first write,
+    which creates the file (and its directories) and calls `on_create`. With `create=False` (read-only
+    commands) nothing is ever created: writes, if any, stay in memory."""
+
+    def __init__(self, path: Path | str, *, create: bool = True,
+                 on_create: Callable[[SqliteState], None] | None = None,
+                 on_missing: Callable[[SqliteState], None] | None = None) -> None:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
+        self.missing = not self.path.exists()  # no file (yet): an empty state in memory
+        self.created = False  # a write of this process created the file
+        self._create = create
+        self._on_create = on_create
+        self._on_missing = on_missing  # told once, at the first read of a state that does not exist
+        if not self.missing and self.path.is_file() and self.path.stat().st_size == 0:
+            raise StateError(
+                f"the state file {self.path.resolve()} is empty (0 bytes), so it holds no state database: it was "
+                "truncated or created by something else. Restore it from a backup; only if the vendors run nothing "
+                "this reconciler started, delete it to begin with an empty state"
+            )
+        self._db = self._connect(":memory:" if self.missing else str(self.path))
+
+    def _connect(self, target: str) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(SCHEMA)
+            db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            db.executescript(SCHEMA)
+            return db
         except sqlite3.Error as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
 
+    def _writable(self) -> None:
+        """Before every write: a state that did not exist becomes a file now, unless the open was read-only."""
+        if not self.missing or not self._create:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = self._create_file()
+        except OSError as exc:
+            raise StateError(f"cannot create the state {self.path}: {exc.strerror or exc}") from exc
+        self._db.close()
+        self._db = self._connect(str(self.path))
+        self.missing = False
+        self.created = created
+        if self.created and self._on_create is not None:
+            self._on_create(self)
+
+    def _create_file(self) -> bool:
+        """Build the new database beside its path and link it into place, so that no process ever sees
+        a half-made (zero-byte) state file; False when another process created it first."""
+        scratch = self.path.with_name(f".{self.path.name}.new-{os.getpid()}")
+        try:
+            self._connect(str(scratch)).close()
+            try:
+                os.link(scratch, self.path)
+            except FileExistsError:
+                return False
+            return True
+        finally:
+            for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
+                leftover.unlink(missing_ok=True)
+
     # -- reading -------------------------------------------------------------------------------
+    def _read(self) -> None:
+        if self.missing and self._on_missing is not None:
+            on_missing, self._on_missing = self._on_missing, None
+            on_missing(self)
+
     def serial(self) -> int:
+        self._read()
         row = self._db.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
         return int(row[0])
 
     def records(self) -> dict[str, ResourceRecord]:
+        self._read()
         rows = self._db.execute(f"SELECT {COLUMNS} FROM resources ORDER BY address").fetchall()
         return {row[0]: record_from_row(row) for row in rows}
 
     def get(self, address: str) -> ResourceRecord | None:
+        self._read()
         row = self._db.execute(f"SELECT {COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
         return record_from_row(row) if row else None
 
@@ -74,6 +133,7 @@ class SqliteState:
 
         In `params`, `_SERIAL` and `_NOW` stand for the new serial and the current time.
         """
+        self._writable()
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -139,6 +199,7 @@ class SqliteState:
         self._transaction("DELETE FROM resources WHERE address=?", (address,))
 
     def next_sequence(self, scope: str, floor: int) -> int:
+        self._writable()
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -159,6 +220,7 @@ class SqliteState:
 
     # -- locking -------------------------------------------------------------------------------
     def acquire_lock(self, info: LockInfo) -> None:
+        self._writable()
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -184,6 +246,7 @@ class SqliteState:
         self._db.execute("DELETE FROM lock WHERE pid=? AND host=?", (info.pid, info.host))
 
     def lock_holder(self) -> LockInfo | None:
+        self._read()
         row = self._db.execute("SELECT pid, host, since, purpose FROM lock WHERE id=1").fetchone()
         return LockInfo(int(row[0]), row[1], row[2], row[3]) if row else None
 
@@ -201,12 +264,4 @@ _NOW = object()  # placeholder: the time of the write being made
 
 def _is_dead_local(holder: LockInfo) -> bool:
     """A lock left by a process of this machine that no longer exists can be taken over safely."""
-    if holder.host != socket.gethostname():
-        return False
-    try:
-        os.kill(holder.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return holder.host == socket.gethostname() and not holder_alive_here(holder)

@@ -87,7 +87,7 @@ def test_all_errors_reported_in_one_run_across_files(tmp_path: Path) -> None:
     errors = errors_of(first, second)
     assert errors == [
         f"{first}:18:7: Layout/grid: spec.panes[1]: pane extends past the right edge of the canvas (x + width = 1.2 > 1)",
-        f"{second}:7:11: MixTask/live: spec.layout: no Layout named 'gird'",
+        f"{second}:7:11: MixTask/live: spec.layout: no Layout named 'gird'; did you mean 'grid'?",
     ]
 
 
@@ -100,7 +100,11 @@ def test_duplicate_names_and_duplicate_stream_url(tmp_path: Path) -> None:
     second = TASK.replace("name: live", "name: live2")
     path = write(tmp_path, PROVIDER, LAYOUT, TASK, second, LAYOUT)
     errors = errors_of(path)
-    assert errors == [f"{path}:40:18: Layout/grid: metadata.name: duplicate Layout name 'grid'; first defined at {path}:11"]
+    assert errors == [
+        f"{path}:36:23: MixTask/live2: spec.output.streamUrl: stream URL already used by MixTask/live ({path}:20); "
+        "each task needs its own push URL",
+        f"{path}:40:18: Layout/grid: metadata.name: duplicate Layout name 'grid'; first defined at {path}:11",
+    ]
     path = write(tmp_path, PROVIDER, LAYOUT, TASK, second)
     assert errors_of(path) == [
         f"{path}:36:23: MixTask/live2: spec.output.streamUrl: stream URL already used by MixTask/live ({path}:20); "
@@ -173,3 +177,39 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     assert errors_of(tmp_path / "nope") == [f"{tmp_path / 'nope'}:1:1: no such file or directory"]
     (tmp_path / "empty").mkdir()
     assert errors_of(tmp_path / "empty") == [f"{tmp_path / 'empty'}:1:1: no *.yaml or *.yml files found"]
+
+
+def test_every_problem_of_one_document_is_reported(tmp_path: Path) -> None:
+    task = TASK.replace("provider: ali-prod", "provider: ali-dem0").replace("channel: townhall",
+                                                                          "channel: townhall\n  state: runing")
+    path = write(tmp_path, PROVIDER, LAYOUT, task)
+    assert errors_of(path) == [
+        f"{path}:24:13: MixTask/live: spec.provider: no Provider named 'ali-dem0'; did you mean 'ali-prod'?",
+        f"{path}:26:10: MixTask/live: spec.state: Input should be 'running', 'paused' or 'stopped', got 'runing'",
+    ]
+
+
+def test_an_invalid_layout_still_satisfies_the_tasks_that_use_it(tmp_path: Path) -> None:
+    layout = LAYOUT.replace("width: 0.5, height: 1}\n    - {user: guest", "width: 1.5, height: 1}\n    - {user: guest")
+    second = TASK.replace("name: live", "name: live2").replace("live/a", "live/b")
+    path = write(tmp_path, PROVIDER, layout, TASK, second)
+    assert errors_of(path) == [
+        f"{path}:17:39: Layout/grid: spec.panes[0].width: Input should be less than or equal to 1",
+    ]
+
+
+def test_a_bad_referring_field_is_reported_once(tmp_path: Path) -> None:
+    path = write(tmp_path, PROVIDER, LAYOUT, TASK.replace("provider: ali-prod", "provider: Ali_Prod!"))
+    errors = errors_of(path)
+    assert len(errors) == 1 and "spec.provider" in errors[0] and "no Provider named" not in errors[0]
+
+
+def test_vendor_rules_run_although_another_document_is_invalid(tmp_path: Path) -> None:
+    broken = TASK.replace("name: live", "name: other").replace("live/a", "live/b").replace(
+        "channel: townhall", "channel: townhall\n  state: runing")
+    bad_channel = TASK.replace("channel: townhall", "channel: town hall")
+    path = write(tmp_path, PROVIDER, LAYOUT, bad_channel, broken)
+    assert errors_of(path) == [
+        f"{path}:25:12: MixTask/live: spec.channel: Aliyun ChannelId allows only A-Z a-z 0-9 _ - and at most 64 characters",
+        f"{path}:35:10: MixTask/other: spec.state: Input should be 'running', 'paused' or 'stopped', got 'runing'",
+    ]
