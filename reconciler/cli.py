@@ -9,23 +9,73 @@ Exit codes are decided here and nowhere else:
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
 from reconciler import __version__, httplog
-from reconciler.commands import compare, demo, emulator, importing, layout, plan_apply, show, state
-from reconciler.commands import schema as schema_cmd
-from reconciler.commands import watch as watch_cmd
 from reconciler.errors import Interrupted, ManifestErrors, ReconcilerError
 from reconciler.safe_text import printable
-from reconciler.secrets import REDACTOR
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
 
+# name -> (module, attribute, one-line help). A command's module is imported only when that command
+# runs or prints its own help: `--help` and `validate` run in pre-commit hooks and must not pay for
+# httpx, the emulators or prometheus_client. tests/cli/test_startup.py keeps the summaries true.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "apply": ("reconciler.commands.plan_apply", "apply_command",
+              "Plan, confirm, and make the vendors match the manifests."),
+    "compare": ("reconciler.commands.compare", "compare_command",
+                "Exit 0 when NEW makes the same changes as REVIEWED, 2 (listing the differences) when not."),
+    "demo": ("reconciler.commands.demo", "demo_command",
+             "Plan and apply the examples against the embedded emulators, then plan again (no changes)."),
+    "emulator": ("reconciler.commands.emulator", "emulator_command",
+                 "Run the vendor emulators (real HTTP servers enforcing auth, limits and lifecycles)."),
+    "import": ("reconciler.commands.importing", "import_command",
+               "Adopt a job that already runs at a vendor for the manifest resource KIND/NAME."),
+    "layout": ("reconciler.commands.layout", "layout_group", "Work with Layout resources."),
+    "plan": ("reconciler.commands.plan_apply", "plan_command",
+             "Show what apply would change, after asking the vendors what runs now."),
+    "schema": ("reconciler.commands.schema", "schema_command",
+               "Print the JSON Schema of manifest documents (yaml-language-server, IDEs)."),
+    "show": ("reconciler.commands.show", "show_command",
+             "Render a saved plan (stale or not) without touching state or any vendor."),
+    "state": ("reconciler.commands.state", "state_group", "Inspect the state store."),
+    "validate": ("reconciler.commands.validate", "validate_command",
+                 "Check manifests (schema, references, vendor rules, what their secrets and endpoints may reach) "
+                 "without any network call and without reading any secret."),
+    "watch": ("reconciler.commands.watch", "watch_command",
+              "Plan and apply every INTERVAL, repairing drift, until stopped (SIGTERM/SIGINT)."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module on first use and lists them all from `COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute, _ = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        for name in names:
+            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name][2])
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("-v", "--verbose", count=True,
               help="Log to stderr: -v what the reconciler does, -vv also every HTTP exchange with the vendors "
@@ -39,21 +89,9 @@ def cli(verbose: int) -> None:
     httplog.configure(verbose)
 
 
-cli.add_command(plan_apply.validate_command)
-cli.add_command(plan_apply.plan_command)
-cli.add_command(plan_apply.apply_command)
-cli.add_command(emulator.emulator_command)
-cli.add_command(state.state_group)
-cli.add_command(demo.demo_command)
-cli.add_command(show.show_command)
-cli.add_command(compare.compare_command)
-cli.add_command(importing.import_command)
-cli.add_command(layout.layout_group)
-cli.add_command(watch_cmd.watch_command)
-cli.add_command(schema_cmd.schema_command)
-
-
 def _error(message: str) -> None:
+    from reconciler.secrets import REDACTOR  # only when there is an error to print
+
     click.echo(printable(REDACTOR(message)), err=True)
 
 

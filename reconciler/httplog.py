@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from reconciler.secrets import MASK, REDACTOR
+if TYPE_CHECKING:  # the CLI configures logging on every run, `--help` and `validate` included: stay light
+    import httpx
 
 LOG = logging.getLogger("reconciler.http")
 BODY_LIMIT = 2_000
@@ -24,10 +23,14 @@ SENSITIVE_PARAMS = re.compile(r"(?i)([?&](?:[a-z]*sig(?:nature)?|usersig|token|s
 
 
 def redact_url(url: str) -> str:
+    from reconciler.secrets import MASK, REDACTOR
+
     return REDACTOR(SENSITIVE_PARAMS.sub(lambda m: m.group(1) + MASK, url))
 
 
 def _body(content: bytes) -> str:
+    from reconciler.secrets import MASK, REDACTOR
+
     text = content.decode("utf-8", errors="replace")
     text = text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"... ({len(text)} characters)"
     return REDACTOR(SENSITIVE_PARAMS.sub(lambda m: m.group(1) + MASK, "&" + text)[1:])
@@ -54,6 +57,8 @@ class RedactingFilter(logging.Filter):
     """Masks secret values in every record that reaches the CLI's log handler (a second line of defence)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from reconciler.secrets import REDACTOR
+
         record.msg = REDACTOR(record.getMessage())
         record.args = None
         return True

@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from reconciler.errors import VendorError, VendorRateLimited, VendorUnavailable
-from reconciler.ratelimit import RateLimit, TokenBucket
 from reconciler.retry import RetryPolicy, call_with_retry
 
 
@@ -71,21 +70,3 @@ def test_delay_is_capped_and_jittered_within_bounds() -> None:
         assert 0.8 * min(5.0, 10.0 ** (attempt - 1)) <= policy.delay(attempt) <= 1.2 * min(5.0, 10.0 ** (attempt - 1))
 
 
-def test_token_bucket_paces_to_the_rate() -> None:
-    now = [0.0]
-    bucket = TokenBucket(RateLimit(per_second=2, burst=2), clock=lambda: now[0])
-    assert bucket._take() == 0 and bucket._take() == 0
-    assert bucket._take() == pytest.approx(0.5)
-    now[0] += 0.5
-    assert bucket._take() == 0
-    assert bucket._take() == pytest.approx(0.5)
-
-
-def test_limiter_paces_below_the_documented_rate_and_shares_buckets_by_key() -> None:
-    from reconciler.ratelimit import RateLimiter
-
-    limiter = RateLimiter(headroom=0.9)
-    bucket = limiter.bucket("aliyun:AK:write", RateLimit(20))
-    assert bucket.limit.per_second == pytest.approx(18)
-    assert limiter.bucket("aliyun:AK:write", RateLimit(20)) is bucket
-    assert limiter.bucket("aliyun:AK2:write", RateLimit(20)) is not bucket

@@ -62,4 +62,4 @@ def test_emulator_limits_are_the_documented_ones(vendor: str) -> None:
 
 def test_start_mpu_task_runs_at_its_documented_500_per_second() -> None:
     assert documented_limits("aliyun")[("emulator", "StartMPUTask")] == (500.0, 1.0)
-    assert provider_class("aliyun").RATE_LIMITS["start"].per_second == 500
+    assert provider_class("aliyun").RATE_LIMITS["StartMPUTask"].per_second == 500

@@ -171,8 +171,11 @@ async def _start(change: Change, record: ResourceRecord, store: StateStore, prov
     learnt: dict[str, str] = dict(handles)
 
     def save(more: Mapping[str, str]) -> None:
-        learnt.update(more)
-        store.save_handles(change.address, more)
+        new = {k: v for k, v in more.items() if learnt.get(k) != v}
+        if not new:
+            return  # already in the intent (a TaskId chosen before the call): no extra transaction
+        learnt.update(new)
+        store.save_handles(change.address, new)
 
     try:
         final = dict(await provider.start(change.kind, handles, spec, save))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.apply.connections import ConnectionOptions
-from reconciler.endpoints import load_endpoints_file
 from reconciler.state import DEFAULT_STATE_URL, StateStore, check_state_url, open_state
+
+if TYPE_CHECKING:  # validate imports this module and must not pull httpx in through the providers
+    from reconciler.apply.connections import ConnectionOptions
 
 F = Callable[..., Any]
 
@@ -70,6 +71,9 @@ def paths_argument(fn: F) -> F:
 
 
 def build_connection_options(endpoints_file: Path | None, allowed_endpoints: tuple[str, ...]) -> ConnectionOptions:
+    from reconciler.apply.connections import ConnectionOptions
+    from reconciler.endpoints import load_endpoints_file
+
     ctx = click.get_current_context(silent=True)
     found = ctx.meta if ctx is not None else {}
     return ConnectionOptions(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -20,14 +19,11 @@ from reconciler.commands.options import (
     state_option,
 )
 from reconciler.commands.show import emit_plan, format_options, picture_sink, read_saved_plan, write_plan_file
-from reconciler.errors import Interrupted, ManifestErrors
-from reconciler.model.source import find_manifest_files
+from reconciler.errors import Interrupted
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
 from reconciler.render.progress import ApplyReporter, render_summary
 from reconciler.render.text import render_plan, summary_line
-from reconciler.safe_text import one_line
-from reconciler.secrets import REDACTOR
 from reconciler.workflow import (
     ApplyFollow,
     ApplyOutcome,
@@ -35,52 +31,11 @@ from reconciler.workflow import (
     apply_saved_plan,
     plan_document,
     plan_manifests,
-    validate,
 )
 
 
 def _targets(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(values)
-
-
-@click.command("validate")
-@paths_argument
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
-              help="text for people; json: {valid, files, resources, skipped, errors} on stdout for programs.")
-@connection_options
-def validate_command(paths: tuple[Path, ...], fmt: str, endpoints_file: Path | None,
-                     allowed_endpoints: tuple[str, ...]) -> int:
-    """Check manifests (schema, references, vendor rules, what their secrets and endpoints may reach)
-    without any network call and without reading any secret.
-
-    In a directory, YAML files without `apiVersion: reconciler/...` (CI workflows, other tools'
-    configuration) are not manifests: they are skipped, and a note names them.
-    """
-    skipped: list[Path] = []
-    find_manifest_files([p for p in paths if p.exists()], skipped)
-    if skipped and fmt == "text":
-        names = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
-        click.echo(f"note: skipped {len(skipped)} YAML file(s) without `apiVersion: reconciler/...` "
-                   f"(not manifests): {one_line(names)}", err=True)
-    try:
-        manifests = validate(paths, build_connection_options(endpoints_file, allowed_endpoints))
-    except ManifestErrors as exc:
-        if fmt != "json":
-            raise
-        click.echo(REDACTOR(json.dumps({"valid": False, "skipped": [str(p) for p in skipped], "errors": [
-            {"file": e.file, "line": e.line, "column": e.column, "resource": e.resource or None,
-             "field": e.field or None, "message": e.message} for e in exc.errors]}, indent=2)))
-        return 1
-    counts: dict[str, int] = {}
-    for kind, _ in manifests.resources:
-        counts[kind] = counts.get(kind, 0) + 1
-    if fmt == "json":
-        click.echo(json.dumps({"valid": True, "files": manifests.files, "resources": dict(sorted(counts.items())),
-                               "skipped": manifests.skipped, "errors": []}, indent=2))
-        return 0
-    listing = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    click.echo(f"valid: {len(manifests.files)} file(s), {listing}")
-    return 0
 
 
 def print_plan(plan: Plan, fmt: str) -> None:

@@ -61,6 +61,8 @@ class _Handler(BaseHTTPRequestHandler):
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # the listen backlog: socketserver's default of 5 makes a burst of 16+ connections wait for SYN retries
+    request_queue_size = 512
 
     def __init__(self, emulator: VendorEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
         self.emulator = emulator

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -82,12 +82,39 @@ class ManifestSet:
     digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
     skipped: list[str] = field(default_factory=list)  # YAML files in the directories that are not manifests
     secret_files: SecretFiles = field(default_factory=dict)  # located at validation, read by providers
+    # indexes built once per set of resources, so rules that look at "the others" stay linear
+    _by_kind: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _groups: dict[tuple[str, object], dict[Hashable, list[Resource]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
 
     def of_kind(self, kind: str) -> list[Resource]:
-        return [r for (k, _), r in sorted(self.resources.items()) if k == kind]
+        """The resources of one kind, sorted by name (a copy; the index is built once)."""
+        return list(self._index().get(kind, ()))
+
+    def grouped(self, kind: str, key: Callable[[Resource], Hashable]) -> dict[Hashable, list[Resource]]:
+        """The resources of `kind` grouped by `key(resource)`, each group sorted by name; built once per key."""
+        self._index()
+        cache_key = (kind, key)
+        groups = self._groups.get(cache_key)
+        if groups is None:
+            groups = {}
+            for resource in self._by_kind.get(kind, ()):
+                groups.setdefault(key(resource), []).append(resource)
+            self._groups[cache_key] = groups
+        return groups
+
+    def _index(self) -> dict[str, list[Resource]]:
+        if self._indexed != len(self.resources):  # resources are only ever added while loading
+            by_kind: dict[str, list[Resource]] = {}
+            for (kind, _), resource in sorted(self.resources.items()):
+                by_kind.setdefault(kind, []).append(resource)
+            self._by_kind, self._groups, self._indexed = by_kind, {}, len(self.resources)
+        return self._by_kind
 
     def provider(self, name: str) -> ProviderSpec:
         return cast(ProviderSpec, self.resources[("Provider", name)].spec)

@@ -10,6 +10,10 @@ from reconciler.model.mixtask import MixTaskSpec
 from reconciler.model.registry import Violation, register_rule
 
 
+def _stream_url(resource: Resource) -> str | None:
+    return cast(MixTaskSpec, resource.spec).output.stream_url
+
+
 @register_rule("MixTask")
 def stream_url_used_once(resource: Resource, manifests: ManifestSet) -> Iterator[Violation]:
     """A push URL fed by two mixes garbles both streams, and vendors refuse it; catch it in review."""
@@ -17,12 +21,11 @@ def stream_url_used_once(resource: Resource, manifests: ManifestSet) -> Iterator
     url = spec.output.stream_url
     if url is None:
         return
-    for other in manifests.of_kind("MixTask"):
+    for other in manifests.grouped("MixTask", _stream_url).get(url, ()):
         if other.name == resource.name:
             break
-        if cast(MixTaskSpec, other.spec).output.stream_url == url:
-            yield Violation(
-                ("spec", "output", "streamUrl"),
-                f"stream URL already used by MixTask/{other.name} "
-                f"({other.source.file}:{other.source.document.line}); each task needs its own push URL",
-            )
+        yield Violation(
+            ("spec", "output", "streamUrl"),
+            f"stream URL already used by MixTask/{other.name} "
+            f"({other.source.file}:{other.source.document.line}); each task needs its own push URL",
+        )

@@ -19,8 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.capabilities import KindCapabilities, capabilities
 from reconciler.model.desired import DesiredResource
 from reconciler.plan.guard import prune_guard
@@ -314,6 +312,18 @@ def _token(spec: Mapping[str, Any] | None) -> Any:
     return (spec or {}).get("resumeToken")
 
 
+def _identical(old: Any, new: Any) -> bool:
+    """Equal values of equal types all the way down: exactly when DeepDiff would report nothing without
+    needing its tolerance (an int against a float, or floats equal only to 6 digits, go to DeepDiff)."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        return old.keys() == new.keys() and all(_identical(v, new[k]) for k, v in old.items())
+    if isinstance(old, (list, tuple)):
+        return len(old) == len(new) and all(_identical(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old == new)
+
+
 _PATH_PART = re.compile(r"\['([^']*)'\]|\[(\d+)\]")
 
 
@@ -335,6 +345,10 @@ def _field_changes(
     new = {k: v for k, v in (after or {}).items() if k not in skip}
     if before is None:
         return tuple(FieldChange(k, None, new[k]) for k in sorted(new))
+    if repr(old) == repr(new) or _identical(old, new):  # equal reprs of JSON-like data: equal values and types
+        return ()  # the common case (nothing changed) costs one walk, not a DeepDiff
+    from deepdiff import DeepDiff  # imported only when something differs: validate and --help never pay for it
+
     diff = DeepDiff(old, new, verbose_level=2, significant_digits=6)
     out: list[FieldChange] = []
     for kind, items in diff.items():

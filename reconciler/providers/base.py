@@ -14,10 +14,10 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
-from reconciler.errors import NOT_SENT, UNKNOWN, CredentialError, VendorError, VendorUnavailable
+from reconciler.errors import NOT_SENT, UNKNOWN, CredentialError, VendorError, VendorRateLimited, VendorUnavailable
 from reconciler.model.base import SecretRef
 from reconciler.model.provider import ProviderSpec
-from reconciler.ratelimit import RateLimit, RateLimiter
+from reconciler.ratelimit import RateLimit, RateLimiter, current_call_throttled, finish_current_call
 from reconciler.records import Discovery, Observation
 from reconciler.retry import RetryPolicy, Sleep, call_with_retry
 from reconciler.secrets import REDACTOR, Secret, SecretAccess, resolve
@@ -133,19 +133,22 @@ class BaseProvider:
         return None  # default: vendor ids are not derived from the manifests, or a start is idempotent
 
     def rate_limit(self, call_class: str) -> RateLimit:
-        documented = self.RATE_LIMITS.get(call_class, RateLimit(10, 1))
+        """The documented limit of `call_class`, or the operator's `rateLimit` (their quota) when set."""
+        documented = self.RATE_LIMITS.get(call_class, RateLimit(10))
         if self.ctx.spec.rate_limit is not None:
-            return RateLimit(min(self.ctx.spec.rate_limit, documented.per_second) if call_class in self.RATE_LIMITS
-                             else self.ctx.spec.rate_limit, documented.burst)
+            return RateLimit(self.ctx.spec.rate_limit)
         return documented
 
     async def throttle(self, call_class: str, credential_key: str) -> None:
+        """Wait for a slot under this credential's limit for `call_class`; `send` ends the slot."""
         key = f"{self.vendor}:{credential_key}:{call_class}"
         await self.ctx.limiter.acquire(key, self.rate_limit(call_class))
 
     async def with_retry(self, operation: Callable[[], Awaitable[T]], what: str,
                          min_delay_for: Callable[[VendorError], float] = lambda _e: 0.0) -> T:
         def report(exc: VendorError, attempt: int, delay: float) -> None:
+            if isinstance(exc, VendorRateLimited):
+                current_call_throttled()  # adapt the pace down; it recovers window by window
             self.ctx.events(f"{what}: {exc.code} (transient), retry {attempt} in {delay:.1f}s")
 
         kwargs: dict[str, Any] = {"on_retry": report, "min_delay_for": min_delay_for}
@@ -169,6 +172,8 @@ class BaseProvider:
             raise VendorUnavailable(self.vendor, "ConnectionError",
                                     f"the connection to {self.ctx.endpoint} failed before an answer arrived: "
                                     f"{exc.__class__.__name__}", action=action, outcome=UNKNOWN) from exc
+        finally:
+            finish_current_call()  # the pacer counts this call from its answer on
 
     def json_envelope(self, action: str, response: httpx.Response, code_field: str, vendor_name: str) -> dict[str, Any]:
         """The vendor's JSON envelope, or an error when the answer is something else (a proxy page, a 5xx)."""

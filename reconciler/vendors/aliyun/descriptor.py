@@ -13,16 +13,17 @@ DESCRIPTOR = VendorDescriptor(
     default_endpoint="https://rtc.aliyuncs.com",
     official_hosts=("rtc.aliyuncs.com",),  # the API document's Endpoint (seed 002)
     kinds=frozenset({"MixTask", "Layout"}),  # Layout: a custom layout derived from the MixTasks (layouts.py)
-    rate_limits={  # per AccessKeyId
-        "status": DocumentedLimit(RateLimit.per_minute(4000), "GetMPUTaskStatus: 4,000 calls/minute (Alibaba "
-                                                              "Cloud API reference of GetMPUTaskStatus)"),
-        "start": DocumentedLimit(RateLimit(500), "StartMPUTask: 500 calls/s (MPU API reference, StartMPUTask "
-                                                 "page, help.aliyun.com document_detail/93183)"),
-        "write": DocumentedLimit(RateLimit(20), "UpdateMPULayout, StopMPUTask: 20 calls/s, an assumption (no "
-                                                "page read gives a figure; docs/vendors/aliyun.md)"),
-        "layout": DocumentedLimit(RateLimit(10), "CreateMPULayout, ModifyMPULayout, DescribeMPULayoutInfoList, "
-                                                 "DeleteMPULayout: 10 calls/s each per user (their API reference "
-                                                 "pages, document_detail 162192, 194544, 193861, 162190)"),
+    rate_limits={  # per AccessKeyId and action: Aliyun counts each action in its own window
+        "GetMPUTaskStatus": DocumentedLimit(RateLimit.per_minute(4000), "4,000 calls/minute (Alibaba Cloud API "
+                                                                        "reference of GetMPUTaskStatus)"),
+        "StartMPUTask": DocumentedLimit(RateLimit(500), "500 calls/s (MPU API reference, StartMPUTask page, "
+                                                        "help.aliyun.com document_detail/93183)"),
+        **{action: DocumentedLimit(RateLimit(20), f"{action}: 20 calls/s, an assumption (no page read gives a "
+                                                  "figure; docs/vendors/aliyun.md)")
+           for action in ("UpdateMPULayout", "StopMPUTask")},
+        **{action: DocumentedLimit(RateLimit(10), f"{action}: 10 calls/s per user (its API reference page, "
+                                                  "document_detail 162192, 194544, 193861, 162190)")
+           for action in ("CreateMPULayout", "ModifyMPULayout", "DescribeMPULayoutInfoList", "DeleteMPULayout")},
     },
     capabilities={
         "MixTask": KindCapabilities(update_groups={"layout": "update-layout", "layouts": "update-layout"},

@@ -66,6 +66,7 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.emulator.nonces import NonceWindow
 from reconciler.vendors.aliyun.codes import seed_messages
 from reconciler.vendors.aliyun.emulator_business import AliyunBusiness, SettingError
 from reconciler.vendors.aliyun.emulator_layouts import ACTIONS as LAYOUT_ACTIONS
@@ -251,7 +252,7 @@ class AliyunEmulator(VendorEmulator):
             self.app_keys.setdefault(app_id, set()).add(key_id)
         self.tasks: dict[str, MpuTask] = {}
         self.released: dict[str, float] = {}  # StreamURL -> when its last task stopped
-        self.nonces: dict[tuple[str, str], float] = {}
+        self.nonces = NonceWindow(TIMESTAMP_WINDOW)
         self.new_task_status = 1
         self.business = AliyunBusiness()
         self.layouts = LayoutBook(ApiError)
@@ -388,11 +389,8 @@ class AliyunEmulator(VendorEmulator):
         if not signatures_match(signature(method, params, secret), params["Signature"]):
             raise ApiError("Request.IllegalSignature")
         with self.lock:
-            for old in [k for k, seen in self.nonces.items() if now - seen > TIMESTAMP_WINDOW]:
-                del self.nonces[old]
-            if (key_id, params["SignatureNonce"]) in self.nonces:
+            if not self.nonces.use((key_id, params["SignatureNonce"]), now):
                 raise ApiError("Request.InvalidNonce")
-            self.nonces[(key_id, params["SignatureNonce"])] = now
         return key_id
 
     def _check_app(self, params: Mapping[str, str], key_id: str) -> None:

@@ -154,7 +154,7 @@ def start_params(spec: Mapping[str, Any], layout: Mapping[str, str]) -> dict[str
 
 class AliyunProvider(BaseProvider):
     vendor: ClassVar[str] = "aliyun"
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # "status", "start", "write", "layout"
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()  # by action
     MAIN_HANDLES: ClassVar[dict[str, str]] = {KIND: "TaskId"}  # `reconciler import MixTask/NAME TASK_ID`
 
     def __init__(self, ctx: ProviderContext) -> None:
@@ -218,7 +218,7 @@ class AliyunProvider(BaseProvider):
                 return  # an earlier start went through although its answer did not arrive
             sent = True
             try:
-                await self._call("StartMPUTask", params, "start")
+                await self._call("StartMPUTask", params)
             except VendorConflict as exc:
                 if exc.code != "Task.AlreadyExists":
                     raise
@@ -240,7 +240,7 @@ class AliyunProvider(BaseProvider):
             return dict(handles)
         task_id = handles["TaskId"]
         params = {"AppId": self.ctx.app_id, "TaskId": task_id, **await self.layouts.task_params(spec)}
-        await self.with_retry(lambda: self._call("UpdateMPULayout", params, "write"), f"UpdateMPULayout {task_id}")
+        await self.with_retry(lambda: self._call("UpdateMPULayout", params), f"UpdateMPULayout {task_id}")
         return dict(handles)
 
     async def stop(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
@@ -256,7 +256,7 @@ class AliyunProvider(BaseProvider):
             return
         params = {"AppId": self.ctx.app_id, "TaskId": task_id}
         try:
-            await self.with_retry(lambda: self._call("StopMPUTask", params, "write"), f"StopMPUTask {task_id}")
+            await self.with_retry(lambda: self._call("StopMPUTask", params), f"StopMPUTask {task_id}")
         except VendorNotFound:
             return  # nothing to stop
         except VendorConflict as exc:
@@ -268,7 +268,7 @@ class AliyunProvider(BaseProvider):
         """One GetMPUTaskStatus, as an Observation (no retry: callers decide)."""
         handles = {"TaskId": task_id}
         try:
-            body = await self._call("GetMPUTaskStatus", {"AppId": self.ctx.app_id, "TaskId": task_id}, "status")
+            body = await self._call("GetMPUTaskStatus", {"AppId": self.ctx.app_id, "TaskId": task_id})
         except VendorNotFound:
             return Observation("absent", f"no task {task_id} at Aliyun", handles=handles)
         status = body.get("Status")
@@ -289,9 +289,9 @@ class AliyunProvider(BaseProvider):
                 transient=False, action="StartMPUTask")
         return seen.status == "active"
 
-    async def _call(self, action: str, params: Mapping[str, str], call_class: str) -> dict[str, Any]:
+    async def _call(self, action: str, params: Mapping[str, str]) -> dict[str, Any]:
         key_id = self.secret("accessKeyId").reveal()
-        await self.throttle(call_class, stable_suffix(key_id))
+        await self.throttle(action, stable_suffix(key_id))
         signed: dict[str, str] = {
             **params, "Action": action, "Version": API_VERSION, "Format": "JSON", "AccessKeyId": key_id,
             "SignatureMethod": SIGNATURE_METHOD, "SignatureVersion": SIGNATURE_VERSION,

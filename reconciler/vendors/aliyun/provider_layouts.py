@@ -20,8 +20,7 @@ from reconciler.errors import VendorConflict, VendorError
 from reconciler.records import Observation
 from reconciler.vendors.aliyun.layouts import match_preset, pane_ids, task_layouts, vendor_name
 
-Call = Callable[[str, Mapping[str, str], str], Awaitable[dict[str, Any]]]
-CALL_CLASS = "layout"  # each of the four layout actions: 10 calls/s per user
+Call = Callable[[str, Mapping[str, str]], Awaitable[dict[str, Any]]]  # each action paced in its own window
 CROP_MODES = {"stretch": 0, "crop": 1, "fit": 2}
 SOURCE_TYPES = {"camera": "camera", "screen": "shareScreen"}
 PAGE_SIZE = 50
@@ -64,7 +63,7 @@ class AliyunLayouts:
             params["LayoutId"] = layout_id
         else:
             params["Name"] = name
-        body = await self.call("DescribeMPULayoutInfoList", params, CALL_CLASS)
+        body = await self.call("DescribeMPULayoutInfoList", params)
         layouts = body.get("Layouts", {})
         entries = layouts.get("Layout", []) if isinstance(layouts, Mapping) else layouts
         for entry in entries or []:
@@ -96,7 +95,7 @@ class AliyunLayouts:
                 await self.modify(handles, spec)
             return handles
         body = await self.call("CreateMPULayout", {"AppId": self.app_id, "Name": name,
-                                                   **pane_params(spec["layout"])}, CALL_CLASS)
+                                                   **pane_params(spec["layout"])})
         layout_id = str(body.get("LayoutId", ""))
         if not layout_id:
             raise VendorError("aliyun", "NoLayoutId", "CreateMPULayout answered without a LayoutId", transient=True,
@@ -106,11 +105,11 @@ class AliyunLayouts:
 
     async def modify(self, handles: Mapping[str, str], spec: Mapping[str, Any]) -> None:
         await self.call("ModifyMPULayout", {"AppId": self.app_id, "LayoutId": handles["LayoutId"],
-                                            "Name": str(spec["name"]), **pane_params(spec["layout"])}, CALL_CLASS)
+                                            "Name": str(spec["name"]), **pane_params(spec["layout"])})
 
     async def delete(self, handles: Mapping[str, str]) -> None:
         if handles.get("LayoutId"):
-            await self.call("DeleteMPULayout", {"AppId": self.app_id, "LayoutId": handles["LayoutId"]}, CALL_CLASS)
+            await self.call("DeleteMPULayout", {"AppId": self.app_id, "LayoutId": handles["LayoutId"]})
 
     async def layout_id(self, layout: Mapping[str, Any]) -> str:
         """The LayoutIds.N value of one normalised Layout: its preset id, or its custom layout's LayoutId."""

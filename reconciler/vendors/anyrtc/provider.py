@@ -35,6 +35,7 @@ from reconciler.vendors.anyrtc.body import (
     update_body,
     update_layout_body,
 )
+from reconciler.vendors.anyrtc.descriptor import DESCRIPTOR
 from reconciler.vendors.anyrtc.errors import JITTER_DELAYS, jitter_delay, vendor_error
 
 CALLS = "cloud_recording"  # the vendor's limit covers every call of an App ID together
@@ -48,8 +49,8 @@ RUNNING_SERVICE = {"serviceIdle", "serviceStarted", "serviceReady", "serviceInPr
 
 class AnyrtcProvider(BaseProvider):
     vendor: ClassVar[str] = "anyrtc"
-    # 80% of the documented 10 requests/s per App ID: the server counts arrivals, which bunch up in transit
-    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = {CALLS: RateLimit(8, 1)}
+    # the documented 10 requests/s per App ID (the pacer never lets arrivals bunch over it)
+    RATE_LIMITS: ClassVar[dict[str, RateLimit]] = DESCRIPTOR.documented_rate_limits()
     MAX_ACQUIRES = 3  # the first resource ID, and one more per expiry (433)
 
     # -- protocol ---------------------------------------------------------------------------------

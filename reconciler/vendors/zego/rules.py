@@ -113,17 +113,20 @@ def stream_rules_are_zego_only(resource: Resource, manifests: ManifestSet) -> It
                                               f"Provider/{provider} is for vendor {vendor}; name a zego Provider")
 
 
+def _rule_target(resource: Resource) -> tuple[str, str]:
+    spec = cast(StreamRuleSpec, resource.spec)
+    return (spec.provider, spec.stream_id)
+
+
 @register_rule("StreamRule", "zego")
 def zego_stream_rule(resource: Resource, manifests: ManifestSet) -> Iterator[Violation]:
     spec = cast(StreamRuleSpec, resource.spec)
     problem = stream_id_problem(spec.stream_id, manifests.provider(spec.provider))
     if problem:
         yield Violation(("spec", "streamId"), problem)
-    for other in manifests.of_kind("StreamRule"):
+    for other in manifests.grouped("StreamRule", _rule_target).get(_rule_target(resource), ()):
         if other.name == resource.name:
             break
-        other_spec = cast(StreamRuleSpec, other.spec)
-        if other_spec.provider == spec.provider and other_spec.stream_id == spec.stream_id:
-            yield Violation(("spec", "streamId"),
+        yield Violation(("spec", "streamId"),
                             f"stream {spec.stream_id!r} already has a rule: StreamRule/{other.name} "
                             f"({other.source.file}:{other.source.document.line}); keep one rule per stream")

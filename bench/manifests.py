@@ -1,0 +1,55 @@
+"""Generated manifest trees for the benchmark: N Aliyun MPU tasks spread over files, all valid.
+
+The layout is Aliyun's preset 1 (one full-canvas pane), so no custom layout resource is involved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROVIDER = """\
+apiVersion: reconciler/v1
+kind: Provider
+metadata: {name: ali}
+spec:
+  vendor: aliyun
+  appId: demo-aliyun-app
+  credentials: {accessKeyId: {env: ALIYUN_ACCESS_KEY_ID}, accessKeySecret: {env: ALIYUN_ACCESS_KEY_SECRET}}
+---
+apiVersion: reconciler/v1
+kind: Layout
+metadata: {name: solo}
+spec:
+  canvas: {width: 1280, height: 720}
+  panes:
+    - {user: host, x: 0, y: 0, width: 1, height: 1}
+"""
+TASK = """\
+apiVersion: reconciler/v1
+kind: MixTask
+metadata:
+  name: room-{i:05d}
+  labels: {{team: bench}}
+spec:
+  provider: ali
+  channel: room{i:05d}
+  layout: solo
+  output:
+    streamUrl: "rtmp://push.example.com/live/room{i:05d}"
+    encoding: 720p
+"""
+
+
+def write_manifests(root: Path, tasks: int, files: int = 1) -> list[Path]:
+    """`tasks` MixTasks in `files` files (plus one file for the provider and layout); returns every file."""
+    root.mkdir(parents=True, exist_ok=True)
+    written = [root / "provider.yaml"]
+    written[0].write_text(PROVIDER)
+    per_file = -(-tasks // max(files, 1))
+    for f in range(max(files, 1)):
+        chunk = range(f * per_file, min(tasks, (f + 1) * per_file))
+        if not chunk:
+            break
+        path = root / f"tasks-{f:04d}.yaml"
+        path.write_text("---\n".join(TASK.format(i=i) for i in chunk))
+        written.append(path)
+    return written

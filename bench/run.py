@@ -1,0 +1,332 @@
+"""The benchmark: this tool against a sequential signed-httpx loop and a fixed 10-way parallel loop.
+
+One command, from the repository root (about 3 minutes on 2 cores):
+
+    python bench/run.py
+
+For N = 100 and 1,000 Aliyun MPU tasks against the emulator (run in its own process): validate, a
+paced apply at the documented limits, a no-op plan right after it, and an apply with pacing off
+against an emulator whose limits are lifted; for N = 10,000 (500 files) validate and a local-only
+no-op plan (state in sync, no vendor calls). Then start-up: `reconciler --help` and `validate`.
+Every figure is printed with its floor: the documented rate limit, libyaml's C loader on the same
+files, the sequential loop, or bare `python -c pass`. `--sizes` and `--local` choose other N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loops import SignedLoop, start_jobs, status_jobs  # noqa: E402
+from bench.manifests import write_manifests  # noqa: E402
+from reconciler.apply.connections import ConnectionOptions  # noqa: E402
+from reconciler.model import load_manifests  # noqa: E402
+from reconciler.model.provider import ProviderSpec  # noqa: E402
+from reconciler.plan.planner import PlanOptions  # noqa: E402
+from reconciler.providers.base import ProviderContext  # noqa: E402
+from reconciler.ratelimit import RateLimit, RateLimiter  # noqa: E402
+from reconciler.state import open_state  # noqa: E402
+from reconciler.vendors.aliyun.emulator import AliyunEmulator  # noqa: E402
+from reconciler.vendors.aliyun.provider import AliyunProvider  # noqa: E402
+from reconciler.workflow import apply_manifests, plan_manifests  # noqa: E402
+
+TASKS_PER_FILE = 20
+ACCOUNT = AliyunEmulator.DEMO_ACCOUNTS[0]
+LOOP_BUDGET_S = 30.0  # a paced loop whose floor is longer than this is not run (it is floor-bound anyway)
+ROW = "{:<25}{:>6}  {:<23}{:<38}{:<24}{:<22}"
+
+
+class Unpaced(RateLimiter):
+    """No client-side pacing at all."""
+
+    async def acquire(self, key: str, limit: RateLimit) -> None:
+        return None
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.system()} {platform.machine()}, {model}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, load average {load:.1f}")
+
+
+def libyaml_seconds(root: Path) -> float:
+    import yaml
+
+    started = time.perf_counter()
+    for path in sorted(root.glob("*.yaml")):
+        list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
+    return time.perf_counter() - started
+
+
+def local_child(tasks: int) -> None:
+    """In a fresh process: validate and a local-only no-op plan of `tasks` tasks; prints JSON."""
+    import resource
+
+    from reconciler.plan import make_plan
+    from reconciler.records import Intent, ResourceRecord
+    from reconciler.render.text import summary_line
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "m"
+        write_manifests(root, tasks, max(1, tasks // TASKS_PER_FILE))
+        floor = libyaml_seconds(root)
+        started = time.perf_counter()
+        load_manifests([root])
+        validate = time.perf_counter() - started
+        store = open_state(Path(tmp) / "state.db")
+        for d in load_manifests([root]).desired():  # state in sync with the manifests
+            record = ResourceRecord(d.address, d.kind, d.name, d.provider, d.vendor, {"TaskId": d.name}, 1, None)
+            store.record_intent(record, Intent("create", {"TaskId": d.name}, d.spec, "active", 1, "now"))
+            store.record_outcome(d.address, handles={"TaskId": d.name}, generation=1, last_applied=d.spec,
+                                 lifecycle="active")
+        started = time.perf_counter()
+        manifests = load_manifests([root])
+        plan = make_plan(manifests.desired(), store.records(), {}, state_serial=store.serial(),
+                         manifest_fingerprint=manifests.fingerprint, created_at="now")
+        line = summary_line(plan)
+        planned = time.perf_counter() - started
+        store.close()
+        assert not plan.pending(), line
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"libyaml": floor, "validate": validate, "plan": planned, "rss_mb": rss}))
+
+
+def run_local(tasks: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, __file__, "--local-child", str(tasks)], capture_output=True, text=True,
+                          check=True)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+class Emulator:
+    """The emulators in their own process, so they do not share this one's interpreter lock."""
+
+    def __init__(self, workdir: Path) -> None:
+        endpoints = workdir / "endpoints.json"
+        self.process = subprocess.Popen([sys.executable, "-m", "reconciler", "emulator", "--endpoints-file",
+                                         str(endpoints)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(600):
+            if endpoints.exists():
+                break
+            time.sleep(0.05)
+        self.endpoints: dict[str, str] = json.loads(endpoints.read_text())
+        self.url = self.endpoints["aliyun"]
+
+    def control(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self.url}/_emulator/{name}"
+        response = httpx.post(url, json=body or {}) if body is not None or name == "reset" else httpx.get(url)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def reset(self, unlimited: bool) -> None:
+        self.control("reset")
+        if unlimited:
+            for action in AliyunEmulator.DEFAULT_LIMITS:
+                self.control("limits", {"action": action, "perSecond": 1_000_000})
+
+    def throttled(self) -> int:
+        return int(self.control("requests")["throttled"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def offline_provider() -> AliyunProvider:
+    spec = ProviderSpec.model_validate({"vendor": "aliyun", "appId": ACCOUNT["appId"], "credentials": {}})
+    return AliyunProvider(ProviderContext(name="ali", spec=spec, endpoint="http://127.0.0.1:1",
+                                          client=None))  # type: ignore[arg-type]
+
+
+def task_ids(desired: list[Any]) -> dict[str, str]:
+    provider = offline_provider()
+    return {d.address: provider.new_handles(d.kind, d.name, d.spec, 1)["TaskId"] for d in desired}
+
+
+def layout_params(desired: list[Any]) -> dict[str, dict[str, str]]:
+    """The layout part of each StartMPUTask (a documented preset: worked out without a call)."""
+    provider = offline_provider()
+
+    async def all_params() -> dict[str, dict[str, str]]:
+        return {d.address: await provider.layouts.task_params(d.spec) for d in desired}
+
+    return asyncio.run(all_params())
+
+
+async def tool_apply(root: Path, emulator: Emulator, paced: bool) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_state(Path(tmp) / "state.db")
+        options = ConnectionOptions(endpoint_overrides=emulator.endpoints, limiter=None if paced else Unpaced())
+        started = time.perf_counter()
+        outcome = await apply_manifests([root], store, options, PlanOptions())
+        elapsed = time.perf_counter() - started
+        store.close()
+    assert outcome.result is not None and not outcome.result.failed
+    return elapsed
+
+
+async def tool_apply_then_plan(root: Path, emulator: Emulator) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_state(Path(tmp) / "state.db")
+        options = ConnectionOptions(endpoint_overrides=emulator.endpoints)
+        started = time.perf_counter()
+        outcome = await apply_manifests([root], store, options, PlanOptions())
+        applied = time.perf_counter() - started
+        assert outcome.result is not None and not outcome.result.failed
+        started = time.perf_counter()
+        again = await plan_manifests([root], store, options, PlanOptions())
+        planned = time.perf_counter() - started
+        store.close()
+    assert not again.plan.pending()
+    return applied, planned
+
+
+def loop_seconds(emulator: Emulator, action: str, jobs: list[dict[str, str]], parallel: int) -> tuple[float, int]:
+    loop = SignedLoop(emulator.url, ACCOUNT["appId"], ACCOUNT["accessKeyId"], ACCOUNT["accessKeySecret"])
+    started = time.perf_counter()
+    asyncio.run(loop.run(action, jobs, parallel))
+    return time.perf_counter() - started, loop.throttled
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def emulated_rows(tasks: int, emulator: Emulator) -> list[str]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "m"
+        write_manifests(root, tasks, max(1, tasks // TASKS_PER_FILE))
+        desired = [d for d in load_manifests([root]).desired() if d.kind == "MixTask"]
+        ids = task_ids(desired)
+        starts = start_jobs(ACCOUNT["appId"], desired, ids, layout_params(desired))
+        statuses = status_jobs(ACCOUNT["appId"], ids)
+        limit = AliyunProvider.RATE_LIMITS["StartMPUTask"]
+        # the vendor's sliding window lets `calls` through at once, then `calls` more each window
+        floor = max(0.0, (-(-tasks // limit.calls) - 1) * limit.window)
+
+        # paced, at the documented limits
+        emulator.reset(unlimited=False)
+        applied, planned = asyncio.run(tool_apply_then_plan(root, emulator))
+        throttled = emulator.throttled()
+        cells = [f"{fmt(applied)} ({floor / applied:.2f} of limit, {throttled} throttled)"]
+        plan_cells = []
+        for parallel in (1, 10):
+            if floor > LOOP_BUDGET_S:
+                cells.append("not run (floor-bound)")
+                continue
+            emulator.reset(unlimited=False)
+            seconds, thr = loop_seconds(emulator, "StartMPUTask", starts, parallel)
+            cells.append(f"{fmt(seconds)} ({floor / seconds:.2f}, {thr} thr.)")
+        emulator.reset(unlimited=True)
+        loop_seconds(emulator, "StartMPUTask", starts, 10)  # tasks to observe
+        for parallel in (1, 10):
+            seconds, _ = loop_seconds(emulator, "GetMPUTaskStatus", statuses, parallel)
+            plan_cells.append(seconds)
+        rows.append(ROW.format("apply, paced", tasks, f"limit {limit.per_second:g}/s: {fmt(floor)}", *cells))
+        sequential = plan_cells[0]
+        rows.append(ROW.format("no-op plan (observes)", tasks, f"seq. loop {fmt(sequential)}",
+                               f"{fmt(planned)} ({planned / sequential:.2f}x, "
+                               f"+{(planned - sequential) / tasks * 1000:.2f} ms/res)",
+                               f"{fmt(sequential)} (1.00x)", f"{fmt(plan_cells[1])} ({plan_cells[1] / sequential:.2f}x)"))
+
+        # pacing off, emulator unlimited: the tool's own cost
+        emulator.reset(unlimited=True)
+        seq, _ = loop_seconds(emulator, "StartMPUTask", starts, 1)
+        emulator.reset(unlimited=True)
+        par, _ = loop_seconds(emulator, "StartMPUTask", starts, 10)
+        emulator.reset(unlimited=True)
+        tool = asyncio.run(tool_apply(root, emulator, paced=False))
+        rows.append(ROW.format("apply, unpaced+unlimited", tasks, f"seq. loop {fmt(seq)}",
+                               f"{fmt(tool)} ({tool / seq:.2f}x)", f"{fmt(seq)} (1.00x)",
+                               f"{fmt(par)} ({par / seq:.2f}x)"))
+    return rows
+
+
+def local_rows(tasks: int) -> list[str]:
+    result = run_local(tasks)
+    floor = result["libyaml"]
+    return [
+        ROW.format("validate", tasks, f"libyaml {fmt(floor)}",
+                   f"{fmt(result['validate'])} ({result['validate'] / floor:.2f}x)", "-", "-"),
+        ROW.format("no-op plan, local-only", tasks, f"libyaml {fmt(floor)}",
+                   f"{fmt(result['plan'])} ({result['plan'] / floor:.2f}x, {result['rss_mb']:.0f} MB)", "-", "-"),
+    ]
+
+
+def startup_rows(repeat: int) -> list[str]:
+    def median(argv: list[str]) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=False)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    repo = Path(__file__).resolve().parents[1]
+    bare = median([sys.executable, "-c", "pass"])
+    rows = []
+    for label, args in (("start-up: --help", ["--help"]),
+                        ("start-up: validate", ["validate", str(repo / "examples" / "aliyun")])):
+        seconds = median([sys.executable, "-m", "reconciler", *args])
+        rows.append(ROW.format(label, "-", f"python -c pass {fmt(bare)}",
+                               f"{fmt(seconds)} (+{(seconds - bare) * 1000:.0f} ms)", "-", "-"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000", help="N for the emulator rows (comma-separated)")
+    parser.add_argument("--local", default="100,1000,10000", help="N for validate and the local-only plan")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per start-up figure (the median is shown)")
+    parser.add_argument("--local-child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.local_child is not None:
+        local_child(args.local_child)
+        return
+    os.environ.update(AliyunEmulator.DEMO_ENV)
+    started = time.perf_counter()
+    print(f"machine: {machine()}")
+    print(ROW.format("phase", "N", "floor", "this tool", "sequential loop", "10-way loop"))
+    for tasks in (int(n) for n in args.local.split(",") if n):
+        for row in local_rows(tasks):
+            print(row, flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        emulator = Emulator(Path(tmp))
+        try:
+            for tasks in (int(n) for n in args.sizes.split(",") if n):
+                for row in emulated_rows(tasks, emulator):
+                    print(row, flush=True)
+        finally:
+            emulator.stop()
+    for row in startup_rows(args.repeat):
+        print(row, flush=True)
+    print(f"total {fmt(time.perf_counter() - started)}; load average now {os.getloadavg()[0]:.1f}; "
+          f"reproduce: python bench/run.py --sizes {args.sizes} --local {args.local} --repeat {args.repeat}")
+
+
+if __name__ == "__main__":
+    main()
