@@ -8,6 +8,8 @@
     ├── StateError                      the state store is unusable
     │   └── LockHeldError               another apply holds the lock (names pid, host, since)
     ├── PlanError                       a saved plan cannot be applied (stale, corrupt)
+    ├── PreflightError                  apply found, before its first write, credentials or endpoints
+    │                                   it cannot use (lists all of them; nothing was sent)
     ├── Interrupted                     Ctrl-C stopped an apply (exit code 130, not 1)
     └── VendorError                     a vendor answered with an error (vendor, code, message, request_id)
         ├── VendorAuthError             credentials or signature rejected: permanent
@@ -17,6 +19,9 @@
         └── VendorUnavailable           network failure, timeout or 5xx: transient
 
 `VendorError.transient` comes from the vendor's own code table, never from guessing at the text.
+`VendorError.outcome` says what a failed call did at the vendor: NOT_SENT (it never left this
+machine: connection refused, TLS failure), REJECTED (the vendor answered with an error) or UNKNOWN
+(sent, and no answer came back: the call may have taken effect). Only UNKNOWN leaves an intent in state.
 No error message ever contains a secret value: errors name references (`env:NAME`), not contents.
 """
 
@@ -87,14 +92,35 @@ class PlanError(ReconcilerError):
     """A saved plan cannot be used."""
 
 
+NOT_SENT = "not sent"
+REJECTED = "rejected"
+UNKNOWN = "unknown"
+
+
+def outcome_of(exc: BaseException) -> str:
+    """What a failed write did at the vendor. Local errors (credentials, endpoints) never sent
+    anything; an exception we do not know is treated as UNKNOWN, the cautious answer."""
+    if isinstance(exc, VendorError):
+        return exc.outcome
+    if isinstance(exc, ReconcilerError):
+        return NOT_SENT
+    return UNKNOWN
+
+
+class PreflightError(ReconcilerError):
+    """Apply cannot use some credentials or endpoints it needs; raised before the first write."""
+
+
 class Interrupted(ReconcilerError):
     """The operator interrupted the command (SIGINT); what was and was not done is already printed."""
 
 
 class VendorError(ReconcilerError):
-    """A vendor call failed. `transient` says whether retrying the same call may succeed."""
+    """A vendor call failed. `transient` says whether retrying the same call may succeed;
+    `outcome` whether it reached the vendor (see the module docstring)."""
 
     transient: bool = False
+    outcome: str = REJECTED
 
     def __init__(
         self,
@@ -106,11 +132,14 @@ class VendorError(ReconcilerError):
         http_status: int | None = None,
         transient: bool | None = None,
         action: str = "",
+        outcome: str | None = None,
     ) -> None:
         from reconciler.secrets import REDACTOR  # here: the secrets module imports this one
 
         message = REDACTOR(message)  # a vendor may echo a credential; exception text never carries it
         self.vendor = vendor
+        if outcome is not None:
+            self.outcome = outcome
         self.code = code
         self.message = message
         self.request_id = request_id

@@ -4,6 +4,8 @@
 - `Intent`: a vendor write that was started; present until its outcome is recorded, so a crash
   between the two is visible to the next run.
 - `Observation`: what a provider learnt from the vendor about a job right now.
+- `Discovery`: for a resource the state does not know, the newest job of it a vendor holds, found
+  by asking for the ids derived from the manifests.
 """
 
 from __future__ import annotations
@@ -55,3 +57,11 @@ class Observation:
     @property
     def running(self) -> bool:
         return self.status in ("active", "paused")
+
+
+@dataclass(frozen=True)
+class Discovery:
+    generation: int  # the newest generation the vendor knows for the resource
+    observation: Observation  # what the vendor reports of it (handles included)
+    # spec keys the vendor cannot report but can change in place: adoption sets them again
+    unreadable: tuple[str, ...] = ()

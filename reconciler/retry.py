@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.errors import VendorError, VendorRateLimited
+from reconciler.errors import UNKNOWN, VendorError, VendorRateLimited
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -37,14 +37,22 @@ async def call_with_retry(
     on_retry: Callable[[VendorError, int, float], None] | None = None,
     min_delay_for: Callable[[VendorError], float] = lambda _e: 0.0,
 ) -> T:
-    """Run `operation`, retrying only errors the vendor's code table marks transient."""
+    """Run `operation`, retrying only errors the vendor's code table marks transient.
+
+    When an earlier try may have taken effect (its outcome is UNKNOWN), so may the whole call,
+    whatever the last try answered: the error raised then says UNKNOWN.
+    """
     attempt = 1
+    uncertain = False
     while True:
         try:
             return await operation()
         except VendorError as exc:
             if not exc.transient or attempt >= policy.attempts:
+                if uncertain:
+                    exc.outcome = UNKNOWN
                 raise
+            uncertain = uncertain or exc.outcome == UNKNOWN
             delay = max(policy.delay(attempt), min_delay_for(exc))
             if isinstance(exc, VendorRateLimited):
                 delay = max(delay, policy.base_delay)

@@ -6,23 +6,26 @@ Each step is a function returning data; printing and exit codes stay in the CLI.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.apply.connections import ConnectionOptions, VendorConnections
 from reconciler.apply.executor import DEFAULT_CONCURRENCY, ApplyEvents, ApplyResult, execute_plan
+from reconciler.apply.preflight import preflight
 from reconciler.apply.refresh import RefreshResult, refresh
 from reconciler.errors import PlanError
+from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.manifest import ManifestSet, Resource, load_manifests, manifest_digests
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.source import Position, SourceMap
 from reconciler.plan.guard import check_targets
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.serialize import ManifestRecord, SavedPlan, observation_changes, plan_to_dict
-from reconciler.plan.types import PLAN_FORMAT_VERSION, Change, Plan
+from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, Plan
 from reconciler.providers.base import EventSink
+from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import StateStore, locked, utc_now
 
 LOG = logging.getLogger("reconciler.workflow")
@@ -77,7 +80,8 @@ async def build_plan(
     if options.targets:
         check_targets(options.targets, {d.address for d in manifests.desired()} | set(records))
     LOG.info("observing %d job(s) the state knows (state serial %d)", len(records), serial)
-    refreshed = await refresh(records, connections.providers)
+    desired = [d for d in manifests.desired() if not options.targets or d.address in options.targets]
+    refreshed = await refresh(records, connections.providers, desired=desired)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
         manifests.desired(), refreshed.records, refreshed.observations,
@@ -113,6 +117,7 @@ async def apply_manifests(
     with locked(store):
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence,
                                      events=follow.on_event) as connections:
+            await preflight(connections.providers, _needs(manifests, store.records(), options))
             outcome = await build_plan(manifests, store, connections, options)
             recovered = _persist_recoveries(store, outcome.refreshed)
             if recovered:
@@ -123,6 +128,29 @@ async def apply_manifests(
                 return ApplyOutcome(outcome.plan, None, recovered)
             result = await _execute(outcome.plan, store, connections, concurrency, follow)
             return ApplyOutcome(outcome.plan, result, recovered)
+
+
+def _desired_of(change: Change) -> DesiredResource:
+    """The desired state a saved change was planned from (its `after` spec)."""
+    assert change.after is not None
+    lifecycle: Lifecycle = "paused" if change.lifecycle == "paused" else (
+        "inactive" if change.lifecycle == "inactive" else "active")
+    policy: Literal["Delete", "Retain"] = "Retain" if change.deletion_policy == "Retain" else "Delete"
+    return DesiredResource(address=change.address, kind=change.kind, name=change.name, provider=change.provider,
+                           vendor=change.vendor, lifecycle=lifecycle, spec=change.after, deletion_policy=policy)
+
+
+def _needs(manifests: ManifestSet, records: Mapping[str, ResourceRecord],
+           options: PlanOptions) -> dict[str, list[Mapping[str, Any] | None]]:
+    """Provider name -> the specs apply may write for it: every resource it plans (preflight)."""
+    needs: dict[str, list[Mapping[str, Any] | None]] = {}
+    for wanted in manifests.desired():
+        if not options.targets or wanted.address in options.targets:
+            needs.setdefault(wanted.provider, []).append(wanted.spec)
+    for address, record in records.items():
+        if not options.targets or address in options.targets:
+            needs.setdefault(record.provider, []).append(record.last_applied)
+    return needs
 
 
 async def _execute(plan: Plan, store: StateStore, connections: VendorConnections, concurrency: int,
@@ -136,6 +164,9 @@ def _persist_recoveries(store: StateStore, refreshed: RefreshResult) -> list[str
     messages = []
     for recovery in refreshed.recoveries:
         record = recovery.record
+        if store.get(record.address) is None:  # found at the vendor by discovery: a new record
+            store.record_intent(record, Intent("adopt", dict(record.handles), record.last_applied,
+                                               record.lifecycle, record.generation, utc_now()))
         store.record_outcome(record.address, handles=record.handles, generation=record.generation,
                              last_applied=record.last_applied, lifecycle=record.lifecycle,
                              deletion_policy=record.deletion_policy)
@@ -223,9 +254,16 @@ async def apply_saved_plan(
             return ApplyOutcome(saved.plan, None)
         async with VendorConnections(manifests, connection_options, sequences=store.next_sequence,
                                      events=follow.on_event) as connections:
+            needs: dict[str, list[Mapping[str, Any] | None]] = {}
+            for change in saved.plan.pending():
+                if change.action is not Action.FORGET:
+                    needs.setdefault(change.provider, []).append(change.after or change.before)
+            await preflight(connections.providers, needs)
             touched = sorted(c.address for c in saved.plan.pending())
             records = {a: r for a, r in store.records().items() if a in touched}
-            refreshed = await refresh(records, connections.providers)
+            # jobs the plan found at the vendor without a record (a lost state) are looked up again
+            unknown = [_desired_of(c) for c in saved.plan.pending() if c.after is not None and c.address not in records]
+            refreshed = await refresh(records, connections.providers, desired=unknown)
             recovered = _persist_recoveries(store, refreshed)
             changed = observation_changes(saved.observed, refreshed.observations, touched)
             if changed:

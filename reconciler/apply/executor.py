@@ -5,6 +5,11 @@ waits for the changes named in its `wait_for` (and is not attempted when one of 
 how fast calls reach one vendor credential is decided by the providers' token buckets, seeded from
 the vendor's documented limits, so a large apply is paced rather than throttled.
 
+A failed write has one of three outcomes (`errors.outcome_of`): *not sent* and *rejected* clear the
+intent (nothing changed at the vendor), *unknown* keeps it, so the next run asks the vendor first.
+A resource whose earlier write is still of unknown outcome (the vendor could not be asked during
+refresh) gets no new write at all.
+
 The caller follows the apply as it goes (`on_start`, `on_result`) and can ask it to stop
 (`should_stop`): no new change starts, the ones in flight finish and record their outcome, and the
 rest are reported as not started.
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.capabilities import capabilities
-from reconciler.errors import ReconcilerError, VendorError
+from reconciler.errors import NOT_SENT, UNKNOWN, ReconcilerError, VendorError, outcome_of
 from reconciler.plan.planner import RESUME_AFTER_UPDATE
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.providers.base import Provider
@@ -36,6 +41,7 @@ class ChangeResult:
     ok: bool
     message: str = ""
     handles: Mapping[str, str] = field(default_factory=dict)
+    outcome: str = ""  # for a failure: not sent | rejected | unknown (see errors.outcome_of)
 
 
 @dataclass
@@ -83,7 +89,8 @@ async def execute_plan(
                 return
             if failed:
                 outcome = ChangeResult(change.address, change.display_action, False,
-                                       f"not attempted: {', '.join(failed)} did not succeed first")
+                                       f"not attempted: {', '.join(failed)} did not succeed first",
+                                       outcome=NOT_SENT)
             else:
                 async with gate:
                     if should_stop():
@@ -95,7 +102,8 @@ async def execute_plan(
                         outcome = ChangeResult(change.address, change.display_action, True, "done", handles)
                         succeeded.add(change.address)
                     except ReconcilerError as exc:
-                        outcome = ChangeResult(change.address, change.display_action, False, REDACTOR(str(exc)))
+                        outcome = ChangeResult(change.address, change.display_action, False, REDACTOR(str(exc)),
+                                               outcome=outcome_of(exc))
             result.results.append(outcome)
             on_result(outcome)
         finally:
@@ -129,6 +137,12 @@ async def _execute(change: Change, store: StateStore, providers: Mapping[str, Pr
         return {}
     provider = _provider(change, providers)
     record = _record_for(change, store)
+    if record.intent is not None:
+        raise VendorError(
+            change.vendor, "OutcomeUnknown",
+            f"{change.address}: an earlier {record.intent.operation} (at {record.intent.started_at}) has an unknown "
+            f"outcome and {change.vendor} could not be asked about it, so nothing was sent; apply again when "
+            f"{change.vendor} answers", transient=False, action=change.display_action, outcome=NOT_SENT)
     if change.action is Action.CREATE:
         return await _start(change, record, store, provider)
     if change.action is Action.REPLACE:
@@ -165,15 +179,20 @@ async def _start(change: Change, record: ResourceRecord, store: StateStore, prov
 
     try:
         final = dict(await provider.start(change.kind, handles, spec, save))
-    except VendorError as exc:
+    except ReconcilerError as exc:
+        outcome = outcome_of(exc)
+        if outcome == NOT_SENT:
+            store.clear_intent(change.address)
+            raise
         observed = await _observe_quietly(provider, change.kind, learnt, spec)
-        if observed is None:
+        if observed is None and outcome == UNKNOWN:
             # keep the intent: the next run asks the vendor before anything is started again
-            raise ReconcilerError(
-                f"{change.address}: start failed ({exc}) and the vendor cannot tell whether the job exists; "
-                "the next plan or apply will ask it first, so re-running is safe"
-            ) from exc
-        if not observed.running:
+            raise VendorError(
+                change.vendor, "OutcomeUnknown",
+                f"{change.address}: start sent but not answered ({exc}) and the vendor cannot tell whether the job "
+                "exists; the next plan or apply will ask it first, so re-running is safe",
+                transient=False, action="start", outcome=UNKNOWN) from exc
+        if observed is None or not observed.running:
             store.clear_intent(change.address)
             raise
         final = {**learnt, **observed.handles}  # the start went through although its answer was lost
@@ -190,8 +209,8 @@ async def _stop(change: Change, record: ResourceRecord, store: StateStore, provi
     store.record_intent(record, _intent("stop", change, handles, record.last_applied, "inactive", record.generation))
     try:
         await provider.stop(change.kind, handles, record.last_applied)
-    except VendorError:
-        store.clear_intent(change.address)
+    except ReconcilerError as exc:
+        _settle_failure(store, change.address, exc)
         raise
     if forget:
         store.forget(change.address)
@@ -216,8 +235,8 @@ async def _update(change: Change, record: ResourceRecord, store: StateStore, pro
                 await provider.pause(change.kind, handles, spec)
             elif change.lifecycle == "active" and record.lifecycle == "paused":
                 await provider.resume(change.kind, handles, spec)
-    except VendorError:
-        store.clear_intent(change.address)
+    except ReconcilerError as exc:
+        _settle_failure(store, change.address, exc)
         raise
     store.record_outcome(change.address, handles=handles, generation=record.generation, last_applied=spec,
                          lifecycle=change.lifecycle, deletion_policy=change.deletion_policy)
@@ -241,8 +260,8 @@ async def _lifecycle(change: Change, record: ResourceRecord, store: StateStore, 
             await provider.pause(change.kind, handles, spec)
         else:
             await provider.resume(change.kind, handles, spec)
-    except VendorError:
-        store.clear_intent(change.address)
+    except ReconcilerError as exc:
+        _settle_failure(store, change.address, exc)
         raise
     if change.orphan:
         store.forget(change.address)
@@ -252,9 +271,16 @@ async def _lifecycle(change: Change, record: ResourceRecord, store: StateStore, 
     return handles
 
 
+def _settle_failure(store: StateStore, address: str, exc: ReconcilerError) -> None:
+    """Not sent or rejected: nothing changed at the vendor, so no intent stays behind. Unknown: the
+    intent stays, and the next run observes before it writes."""
+    if outcome_of(exc) != UNKNOWN:
+        store.clear_intent(address)
+
+
 async def _observe_quietly(provider: Provider, kind: str, handles: Mapping[str, str],
                            spec: Mapping[str, Any]) -> Observation | None:
     try:
         return await provider.observe(kind, handles, spec)
-    except VendorError:
+    except ReconcilerError:
         return None

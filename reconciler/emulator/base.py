@@ -23,10 +23,12 @@ Control API (every vendor server, under the reserved prefix `/_emulator/`):
     POST /_emulator/release    {"action": name (default: any), "count": n (default: all)} lets the oldest
                                matching held calls through; answers {"released": how many}
     POST /_emulator/drift      vendor-specific: change a task behind the reconciler's back
-    POST /_emulator/clock      {"advance": seconds} moves the emulator's clock forward
+    POST /_emulator/clock      {"advance": seconds} moves the emulator's clock forward; {"freeze": true}
+                               stops it following real time (rate windows included), {"freeze": false}
+                               lets it run again: tests then never depend on how fast the machine is
     POST /_emulator/limits     {"action": name, "perSecond": n} overrides a rate limit; {"reset": true}
-    POST /_emulator/reset      forget tasks, counts, faults, limit overrides and clock offset; release
-                               every held call by dropping its connection
+    POST /_emulator/reset      forget tasks, counts, faults, limit overrides, clock offset and freeze;
+                               release every held call by dropping its connection
     other /_emulator/<name>    handed to the vendor's `control_extra`
 """
 
@@ -39,7 +41,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -50,16 +52,34 @@ FAULT_TYPES = ("error", "latency", "timeout", "lost-response", "hold")
 
 
 class Clock:
-    """Wall-clock time plus an offset tests can advance (expiry windows, reuse windows)."""
+    """Wall-clock time plus an offset tests can advance (expiry windows, reuse windows, rate windows).
+
+    A frozen clock stands still until advanced, so a test's sequence of events decides what the
+    emulator sees, never the speed of the machine running it.
+    """
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen_at: float | None = None
 
     def now(self) -> float:
+        if self.frozen_at is not None:
+            return self.frozen_at + self.offset
         return time.time() + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+    def freeze(self, frozen: bool) -> None:
+        if frozen and self.frozen_at is None:
+            self.frozen_at = time.time()
+        elif not frozen and self.frozen_at is not None:
+            self.offset += self.frozen_at - time.time()  # carry on from the frozen instant
+            self.frozen_at = None
+
+    def reset(self) -> None:
+        self.offset = 0.0
+        self.frozen_at = None
 
 
 @dataclass
@@ -150,14 +170,15 @@ class HeldCall:
 
 
 class RateWindow:
-    """At most `limit` calls in any `window` seconds (real time), per key."""
+    """At most `limit` calls in any `window` seconds of `now` (the emulator's clock), per key."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._now = now
         self._calls: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
     def allow(self, key: str, limit: float, window: float = 1.0) -> bool:
-        now = time.monotonic()
+        now = self._now()
         with self._lock:
             calls = self._calls[key]
             while calls and calls[0] <= now - window:
@@ -187,7 +208,7 @@ class VendorEmulator(ABC):
         self.accounts = list(accounts if accounts is not None else self.DEMO_ACCOUNTS)
         self.clock = clock or Clock()
         self.lock = threading.RLock()
-        self.rates = RateWindow()
+        self.rates = RateWindow(self.clock.now)
         self.limits: dict[str, tuple[float, float]] = dict(self.DEFAULT_LIMITS)
         self.faults: list[FaultRule] = []
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -364,6 +385,8 @@ class VendorEmulator(ABC):
                 except (ValueError, KeyError) as exc:
                     return EmulatorResponse.json(400, {"error": str(exc)})
             if name == "clock" and request.method == "POST":
+                if "freeze" in body:
+                    self.clock.freeze(bool(body["freeze"]))
                 self.clock.advance(float(body.get("advance", 0)))
                 return EmulatorResponse.json(200, {"clock": self.clock.now()})
             if name == "limits" and request.method in ("POST", "GET"):
@@ -391,7 +414,7 @@ class VendorEmulator(ABC):
                 self.throttled = 0
                 self.limits = dict(self.DEFAULT_LIMITS)
                 self.rates.clear()
-                self.clock.offset = 0.0
+                self.clock.reset()
                 return EmulatorResponse.json(200, {"reset": True})
             extra = self.control_extra(name, request)
             if extra is not None:

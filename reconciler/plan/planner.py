@@ -121,6 +121,16 @@ def live_status(record: ResourceRecord | None, observation: Observation | None) 
 def plan_resource(
     desired: DesiredResource, record: ResourceRecord | None, observation: Observation | None
 ) -> Change:
+    change = _plan_resource(desired, record, observation)
+    pending = _pending_intent(record)
+    if pending:
+        return replace(change, reasons=change.reasons + (pending,))
+    return change
+
+
+def _plan_resource(
+    desired: DesiredResource, record: ResourceRecord | None, observation: Observation | None
+) -> Change:
     caps = capabilities(desired.vendor, desired.kind)
     live = live_status(record, observation)
     generation = record.generation if record else 0
@@ -141,6 +151,7 @@ def plan_resource(
         wait_for=desired.depends_on,
     )
     detail = observation.detail if observation and observation.detail else ""
+    base["unverified"] = _unverified(record, observation)
 
     if live == "inactive":
         if desired.lifecycle == "inactive":
@@ -242,6 +253,7 @@ def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prun
         orphan=True,
         lifecycle="inactive",
         deletion_policy=record.deletion_policy,
+        unverified=_unverified(record, observation),
     )
     if not prune:
         what = f"{caps.stop_verb} it" if live != "inactive" else "forget it"
@@ -262,6 +274,24 @@ def plan_orphan(record: ResourceRecord, observation: Observation | None, *, prun
     action = Action.RESUME if caps.deactivate_is_resume else Action.STOP
     return Change(action=action, reasons=("removed from the manifests (prune)",), verb=caps.stop_verb,
                   **base)  # type: ignore[arg-type]
+
+
+def _unverified(record: ResourceRecord | None, observation: Observation | None) -> str:
+    """Why the live job was not observed, or "" when it was (or when the state knows of no job)."""
+    if record is None or not record.handles:
+        return ""
+    if observation is None:
+        return "not observed: its Provider is not in the manifests"
+    if observation.status == "unknown":
+        return observation.detail or "the vendor did not report it"
+    return ""
+
+
+def _pending_intent(record: ResourceRecord | None) -> str:
+    if record is None or record.intent is None:
+        return ""
+    return (f"an earlier {record.intent.operation} (at {record.intent.started_at}) has an unknown outcome; "
+            "apply asks the vendor first and writes nothing here until it answers")
 
 
 def _live_spec(record: ResourceRecord | None, observation: Observation | None) -> dict[str, Any] | None:

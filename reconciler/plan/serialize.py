@@ -13,6 +13,7 @@ Version 3 added `manifests`: the paths the plan was made from, a sha256 per mani
 them, and the fingerprint of the whole set. `apply plan.json` finds the files again under the same
 paths in the current checkout and refuses unless they are exactly those, so a plan made from one
 tree (an old pull-request branch) is never applied to another (main after other merges).
+Version 4 added `summary.unverifiable` and each change's `unverified` (why its live job was not observed).
 
 Secrets are never in a plan: specs hold secret *references* only (`{"env": NAME}` / `{"file": PATH}`),
 because the model redacts when it builds desired state, so serialising needs no redaction step.
@@ -29,7 +30,7 @@ from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, FieldChan
 from reconciler.records import Observation
 from reconciler.secret_files import SecretFile
 
-READABLE_VERSIONS = (1, 2, PLAN_FORMAT_VERSION)  # `show` reads them all; `apply` needs the current one
+READABLE_VERSIONS = (1, 2, 3, PLAN_FORMAT_VERSION)  # `show` reads them all; `apply` needs the current one
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
         "before": change.before,
         "after": change.after,
+        "unverified": change.unverified,
     }
 
 
@@ -208,6 +210,7 @@ def _change_from_dict(c: Mapping[str, Any]) -> Change:
         verb=c.get("verb", ""),
         lifecycle=c.get("lifecycle", ""),
         deletion_policy=c.get("deletion_policy", "Delete"),
+        unverified=str(c.get("unverified", "")),
         wait_for=tuple(str(a) for a in c.get("wait_for", ())),
     )
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PLAN_FORMAT_VERSION = 3  # 2: saved plans carry observations and Provider specs; 3: the manifests (plan/serialize.py)
+# 2: saved plans carry observations and Provider specs; 3: the manifests (plan/serialize.py);
+# 4: unverifiable no-ops are counted apart and each change says why it was not observed
+PLAN_FORMAT_VERSION = 4
 
 
 class Action(str, enum.Enum):
@@ -56,6 +58,9 @@ class Change:
     verb: str = ""  # how people call this change for this kind: "start", "update-layout", ...
     lifecycle: str = ""  # the desired lifecycle after the change (active / paused / inactive)
     deletion_policy: str = "Delete"
+    # why the live job could not be observed (empty when it was, or when nothing can run): the
+    # vendor has no read for it, or could not be reached; such a no-op is counted "unverifiable"
+    unverified: str = ""
     wait_for: tuple[str, ...] = ()  # addresses whose changes apply finishes first (a task's custom layout)
 
     @property
@@ -77,15 +82,22 @@ class Plan:
     def has_changes(self) -> bool:
         return any(c.action.writes for c in self.changes)
 
+    @property
+    def verified(self) -> bool:
+        """True when every resource's live job was observed (nothing taken on trust)."""
+        return not any(c.unverified for c in self.changes)
+
     def pending(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action.writes)
 
     def summary(self) -> dict[str, int]:
+        """Counts per action. Every change is in exactly one bucket: a no-op whose live job could not
+        be observed is "unverifiable", never "unchanged"."""
         counts = {"start": 0, "update": 0, "stop": 0, "resume": 0, "pause": 0, "replace": 0, "forget": 0,
-                  "unchanged": 0, "orphaned": 0}
+                  "unchanged": 0, "unverifiable": 0, "orphaned": 0}
         for c in self.changes:
             if c.action is Action.NOOP:
-                counts["orphaned" if c.orphan else "unchanged"] += 1
+                counts["orphaned" if c.orphan else "unverifiable" if c.unverified else "unchanged"] += 1
             elif c.action is Action.CREATE:
                 counts["start"] += 1
             else:

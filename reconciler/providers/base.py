@@ -8,17 +8,17 @@ retried blindly: a provider observes first (a lost response may have started the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
-from reconciler.errors import VendorError, VendorRateLimited, VendorUnavailable
+from reconciler.errors import NOT_SENT, UNKNOWN, CredentialError, VendorError, VendorRateLimited, VendorUnavailable
 from reconciler.model.base import SecretRef
 from reconciler.model.provider import ProviderSpec
 from reconciler.ratelimit import RateLimit, RateLimiter, current_call_throttled, finish_current_call
-from reconciler.records import Observation
+from reconciler.records import Discovery, Observation
 from reconciler.retry import RetryPolicy, Sleep, call_with_retry
 from reconciler.secrets import REDACTOR, Secret, SecretAccess, resolve
 
@@ -76,6 +76,16 @@ class Provider(Protocol):
     def import_handles(self, kind: str, vendor_id: str) -> dict[str, str]:
         """The handles of a job that already runs, from the id its vendor shows (`reconciler import`)."""
 
+    async def discover(self, kind: str, name: str, spec: Mapping[str, Any]) -> Discovery | None:
+        """For a resource the state does not know: the newest job of it the vendor holds, found by
+        asking for the ids `new_handles` derives (None: nothing found, or ids are not derivable)."""
+
+    def credential_problems(self, specs: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Every credential these specs need that cannot be resolved (preflight), one line each."""
+
+    @property
+    def endpoint(self) -> str: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -99,6 +109,28 @@ class BaseProvider:
             REDACTOR.add([secret])
             self._secrets[name] = secret
         return self._secrets[name]
+
+    @property
+    def endpoint(self) -> str:
+        return self.ctx.endpoint
+
+    def credential_problems(self, specs: Iterable[Mapping[str, Any]]) -> list[str]:
+        problems = []
+        for name in sorted(self.ctx.spec.credentials):
+            try:
+                self.secret(name)
+            except CredentialError as exc:
+                problems.append(str(exc))
+        for spec in specs:
+            for path, ref in secret_references(spec):
+                try:
+                    REDACTOR.add([resolve(ref, owner=f"Provider/{self.ctx.name} {path}", access=self.ctx.secrets)])
+                except CredentialError as exc:
+                    problems.append(str(exc))
+        return sorted(set(problems))
+
+    async def discover(self, kind: str, name: str, spec: Mapping[str, Any]) -> Discovery | None:
+        return None  # default: vendor ids are not derived from the manifests, or a start is idempotent
 
     def rate_limit(self, call_class: str) -> RateLimit:
         """The documented limit of `call_class`, or the operator's `rateLimit` (their quota) when set."""
@@ -128,13 +160,18 @@ class BaseProvider:
         """Make one HTTP exchange, turning transport failures into transient VendorErrors."""
         try:
             return await request()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # no connection, so no request: refused, unresolvable, TLS handshake failed
+            raise VendorUnavailable(self.vendor, "ConnectionError",
+                                    f"cannot reach {self.ctx.endpoint}: {exc.__class__.__name__}; nothing was sent",
+                                    action=action, outcome=NOT_SENT) from exc
         except httpx.TimeoutException as exc:
             raise VendorUnavailable(self.vendor, "Timeout", f"no answer from {self.ctx.endpoint} in time",
-                                    action=action) from exc
+                                    action=action, outcome=UNKNOWN) from exc
         except httpx.TransportError as exc:
             raise VendorUnavailable(self.vendor, "ConnectionError",
-                                    f"cannot reach {self.ctx.endpoint}: {exc.__class__.__name__}",
-                                    action=action) from exc
+                                    f"the connection to {self.ctx.endpoint} failed before an answer arrived: "
+                                    f"{exc.__class__.__name__}", action=action, outcome=UNKNOWN) from exc
         finally:
             finish_current_call()  # the pacer counts this call from its answer on
 
@@ -146,13 +183,14 @@ class BaseProvider:
             payload = None
         if not isinstance(payload, dict) or code_field not in payload:
             cls = VendorUnavailable if response.status_code >= 500 or response.status_code == 200 else VendorError
+            # something between us and the vendor answered (a proxy page): whether the vendor acted is unknown
             raise cls(self.vendor, f"HTTP{response.status_code}", f"the answer is not {vendor_name}'s JSON envelope",
-                      http_status=response.status_code, action=action)
+                      http_status=response.status_code, action=action, outcome=UNKNOWN)
         return payload
 
     def unsupported(self, operation: str, kind: str) -> VendorError:
         return VendorError(self.vendor, "Unsupported", f"{self.vendor} has no {operation} for {kind}",
-                           transient=False, action=operation)
+                           transient=False, action=operation, outcome=NOT_SENT)
 
     async def pause(self, kind: str, handles: Handles, spec: Mapping[str, Any] | None) -> None:
         raise self.unsupported("pause", kind)
@@ -173,6 +211,17 @@ class BaseProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+def secret_references(spec: Any, path: str = "spec") -> list[tuple[str, Mapping[str, str]]]:
+    """The secret references (`{env: NAME}` / `{file: PATH}`) inside a normalised spec, with their paths."""
+    if isinstance(spec, Mapping):
+        if len(spec) == 1 and set(spec) <= {"env", "file"} and all(isinstance(v, str) for v in spec.values()):
+            return [(path, {str(k): str(v) for k, v in spec.items()})]
+        return [ref for key, value in spec.items() for ref in secret_references(value, f"{path}.{key}")]
+    if isinstance(spec, list):
+        return [ref for i, value in enumerate(spec) for ref in secret_references(value, f"{path}[{i}]")]
+    return []
 
 
 def stable_suffix(*parts: str, length: int = 8) -> str:

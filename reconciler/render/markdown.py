@@ -25,7 +25,7 @@ from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.render import cells
 from reconciler.render.svg import can_draw, layout_svg
-from reconciler.render.text import summary_line
+from reconciler.render.text import closing_line, summary_line
 from reconciler.safe_text import one_line, printable
 
 COMMENT_LIMIT = 65_000  # GitHub's limit is 65,536 characters; keep room for a bot's own footer
@@ -68,7 +68,7 @@ def _heading(title: str, number: int, total: int) -> str:
 
 def _shown(plan: Plan) -> list[Change]:
     """Changes and orphans, grouped per provider; unchanged resources are only counted."""
-    picked = [c for c in plan.changes if c.action.writes or c.orphan]
+    picked = [c for c in plan.changes if c.action.writes or c.orphan or c.unverified]
     return sorted(picked, key=lambda c: (c.vendor, c.provider, c.address))
 
 
@@ -78,17 +78,28 @@ def _intro(plan: Plan, shown: list[Change]) -> str:
     lines.append(f"<sub>{meta} · made {_cell(plan.created_at)}</sub>")
     for warning in plan.warnings:
         lines += ["", f"> **Note:** {_cell(warning)}"]
-    if not shown:
-        lines += ["", "No changes. The vendors match the manifests."]
+    verdict = closing_line(plan)
+    if verdict:
+        lines += ["", verdict]
     return "\n".join(lines)
 
 
+def _mark(change: Change) -> str:
+    return "?" if change.action is Action.NOOP and not change.orphan and change.unverified else MARKS[change.action]
+
+
+def _label(change: Change) -> str:
+    if change.action is Action.NOOP:
+        return "orphan" if change.orphan else "unverifiable"
+    return change.display_action
+
+
 def _row(change: Change) -> str:
-    label = "orphan" if change.action is Action.NOOP else change.display_action
+    label = _label(change)
     if change.drift:
         label += " (drift)"
-    why = "; ".join(change.reasons)
-    return (f"| `{MARKS[change.action]}` | <code>{_cell(change.address)}</code> | "
+    why = "; ".join(change.reasons + ((f"not observed: {change.unverified}",) if change.unverified else ()))
+    return (f"| `{_mark(change)}` | <code>{_cell(change.address)}</code> | "
             f"{_cell(change.vendor)} · {_cell(change.provider)} | {_cell(label)} | {_cell(_cut(why, 160))} |")
 
 
@@ -106,13 +117,15 @@ def _section(change: Change, picture: PictureSink | None, budget: int) -> str:
 
 
 def _section_text(change: Change, picture: PictureSink | None, *, pictures: bool, max_fields: int | None) -> str:
-    label = "orphan" if change.action is Action.NOOP else change.display_action
+    label = _label(change)
     drift = " (drift)" if change.drift else ""
-    out = [(f"<details><summary><code>{MARKS[change.action]}</code> <b>{_cell(change.address)}</b>: "
+    out = [(f"<details><summary><code>{_mark(change)}</code> <b>{_cell(change.address)}</b>: "
            f"{_cell(label)}{drift}</summary>"), ""]
     out.append(f"*{_cell(change.vendor)} · Provider/{_cell(change.provider)}*"
                + (f" · ids: {_cell(_ids(change.handles))}" if change.handles else ""))
     out += [""] + [f"- {_cell(reason)}" for reason in change.reasons]
+    if change.unverified:
+        out.append(f"- not observed: {_cell(change.unverified)}")
     rows = _field_rows(change, drawn=pictures and _layout_changed(change))
     if rows:
         kept = rows if max_fields is None else rows[:max_fields]

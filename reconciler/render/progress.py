@@ -50,7 +50,8 @@ class ApplyReporter:
     def finished(self, result: ChangeResult) -> None:
         self.in_flight.pop(result.address, None)
         self.done += 1
-        mark = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
+        how = f" ({escape(result.outcome)})" if result.outcome else ""  # not sent | rejected | unknown
+        mark = "[green]ok[/]" if result.ok else f"[red]FAILED[/]{how}"
         detail = "" if result.ok else f": {escape(REDACTOR(result.message))}"
         self._print(f"  {mark} {escape(result.address)} {escape(result.verb)}{detail}")
         self._update()
@@ -82,6 +83,10 @@ def render_summary(result: ApplyResult, out: Console) -> None:
     if result.not_started:
         out.print(f"[bold]Not started[/] (interrupted): {escape(', '.join(result.not_started))}")
     line = f"[bold]Apply:[/] {len(result.results) - failed} succeeded, {failed} failed"
+    if failed:  # how each failure ended at the vendor (see errors.outcome_of)
+        counts = {o: sum(1 for r in result.failed if (r.outcome or "unknown") == o)
+                  for o in ("not sent", "rejected", "unknown")}
+        line += " (" + ", ".join(f"{n} {o}" for o, n in counts.items() if n) + ")"
     if result.not_started:
         line += f", {len(result.not_started)} not started"
     out.print(line)

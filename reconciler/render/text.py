@@ -26,6 +26,18 @@ SYMBOLS: dict[Action, tuple[str, str]] = {
     Action.FORGET: ("x", "red"),
     Action.NOOP: ("=", "dim"),
 }
+UNVERIFIED = ("?", "yellow")
+
+
+def closing_line(plan: Plan) -> str:
+    """The verdict under a plan: "the vendors match" only when every resource was observed to match."""
+    if plan.has_changes or any(c.orphan for c in plan.changes):
+        return ""
+    unverifiable = plan.summary()["unverifiable"]
+    if unverifiable:
+        return (f"Nothing to apply, but {unverifiable} resource(s) could not be verified at the vendor "
+                "(listed above): what runs there for them is unknown.")
+    return "No changes. The vendors match the manifests."
 
 
 class RedactingStream:
@@ -67,6 +79,8 @@ def summary_line(plan: Plan) -> str:
     line = (f"{s['start']} to start, {s['update']} to update, {s['stop']} to stop, {s['resume']} to resume, "
             f"{s['unchanged']} unchanged")
     extras = [f"{s[k]} to {k}" for k in ("replace", "pause", "forget") if s[k]]
+    if s["unverifiable"]:
+        extras.append(f"{s['unverifiable']} unverifiable: the vendor cannot report them or did not answer")
     if s["orphaned"]:
         extras.append(f"{s['orphaned']} orphaned (apply --prune to remove)")
     return line + (", " + ", ".join(extras) if extras else "")
@@ -95,15 +109,18 @@ def _created_fields(after: Mapping[str, Any]) -> list[str]:
 
 
 def render_change(out: Console, change: Change, *, verbose: bool) -> None:
-    symbol, colour = SYMBOLS[change.action]
+    unverifiable = change.action is Action.NOOP and not change.orphan and bool(change.unverified)
+    symbol, colour = UNVERIFIED if unverifiable else SYMBOLS[change.action]
     label = "orphan" if change.orphan and change.action is Action.NOOP else (
-        "unchanged" if change.action is Action.NOOP else change.display_action)
-    if change.action is Action.NOOP and not change.orphan and not verbose:
+        "unverifiable" if unverifiable else "unchanged" if change.action is Action.NOOP else change.display_action)
+    if change.action is Action.NOOP and not change.orphan and not unverifiable and not verbose:
         return
     flags = " [bold red](drift)[/]" if change.drift else ""
     out.print(f"  [{colour}]{escape(symbol)} {escape(change.address)}[/]  {escape(label)}{flags}")
     for reason in change.reasons:
         out.print(f"      [dim]{escape(reason)}[/]")
+    if change.unverified:
+        out.print(f"      [dim]not observed: {escape(change.unverified)}[/]")
     if change.action is Action.CREATE and change.after is not None:
         for line in _created_fields(change.after):
             out.print(f"      {escape(line)}")
@@ -122,22 +139,29 @@ def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = Fa
     shown = False
     for group in sorted(by_provider):
         changes = by_provider[group]
-        if not verbose and not any(c.action.writes or c.orphan for c in changes):
+        if not verbose and not any(c.action.writes or c.orphan or c.unverified for c in changes):
             continue
         out.print(f"[bold]{escape(group)}[/]")
         for change in changes:
             render_change(out, change, verbose=verbose)
         shown = True
-    if not plan.has_changes and not any(c.orphan for c in plan.changes):
-        out.print("No changes. The vendors match the manifests." if not shown else "No changes.")
+    verdict = closing_line(plan)
+    if verdict:
+        out.print(verdict if not shown or not plan.verified else "No changes.")
     out.print(f"[bold]Plan:[/] {escape(summary_line(plan))}")
 
 
 def render_result(result: ApplyResult, stream: IO[str] | None = None) -> None:
     out = console(stream)
     for item in result.results:
-        mark = "[green]ok[/]" if item.ok else "[red]FAILED[/]"
+        how = f" ({escape(item.outcome)})" if item.outcome else ""  # not sent | rejected | unknown
+        mark = "[green]ok[/]" if item.ok else f"[red]FAILED[/]{how}"
         detail = "" if item.ok else f": {escape(item.message)}"
         out.print(f"  {mark} {escape(item.address)} {escape(item.verb)}{detail}")
     failed = len(result.failed)
-    out.print(f"[bold]Apply:[/] {len(result.results) - failed} succeeded, {failed} failed")
+    tally = ""
+    if failed:
+        counts = {o: sum(1 for r in result.failed if (r.outcome or "unknown") == o)
+                  for o in ("not sent", "rejected", "unknown")}
+        tally = " (" + ", ".join(f"{n} {o}" for o, n in counts.items() if n) + ")"
+    out.print(f"[bold]Apply:[/] {len(result.results) - failed} succeeded, {failed} failed{tally}")

@@ -171,14 +171,14 @@ def test_second_ctrl_c_abandons_the_call_in_flight_and_the_next_run_observes_fir
 
 
 def test_retries_say_what_they_wait_for(vendors: EmulatorCluster, example: Path, tmp_path: Path) -> None:
-    closed = EmulatorCluster.start(vendors=["aliyun"])
-    endpoint = closed.endpoints["aliyun"]
-    closed.stop()  # nothing listens there any more: connection refused
-    endpoints = tmp_path / "refused.json"
-    endpoints.write_text(f'{{"aliyun": "{endpoint}"}}')
+    # Aliyun answers, but only with transient errors (a refused connection is caught by preflight
+    # before any retry: see tests/apply/test_write_outcomes.py)
+    control(vendors, "aliyun", "faults", {"action": "CreateMPULayout", "type": "error", "code": "ServiceUnavailable",
+                                          "status": 503})
+    endpoints = tmp_path / "endpoints.json"  # the vendors' own, written by the fixture
     child = Child("apply", str(example), "--auto-approve", "--endpoints-file", str(endpoints), cwd=tmp_path)
     line = child.wait_for_line("waiting:")
-    assert "ConnectionError (transient), retry 1 in" in line
+    assert "ServiceUnavailable (transient), retry 1 in" in line
     child.interrupt()
     child.wait_for_line("Press Ctrl-C again")
     child.interrupt()

@@ -116,7 +116,7 @@ def test_out_saves_to_a_file_everywhere_and_a_saved_plan_is_confirmed(
     code, out, err = run(capsys, "plan", str(manifests), "-o", "plan.json")
     assert code == 0 and "Plan: " in out
     assert err == "saved the plan to plan.json: apply it with `reconciler apply plan.json`\n"
-    assert json.loads(Path("plan.json").read_text())["format_version"] == 3
+    assert json.loads(Path("plan.json").read_text())["format_version"] == 4
     for flag in ("-o", "--out", "--output"):
         code, _, _ = run(capsys, "layout", "preview", "grid-2x2", str(manifests), flag, f"grid{flag}.svg")
         assert code == 0 and Path(f"grid{flag}.svg").read_text().startswith("<svg ")

@@ -71,7 +71,7 @@ def test_saved_plan_applies_exactly_its_changes_and_only_to_the_manifests_it_was
     assert code == 1 and f"{manifests / 'more.yaml'}: not in the plan's manifests (added since)" in err
     (manifests / "notes.yaml").write_text("just: notes\n")  # not a manifest: not part of the set
     (manifests / "more.yaml").unlink()
-    assert actions(vendors) == {}
+    assert actions(vendors) == {"GetMPUTaskStatus": 2}  # the plan asked whether the tasks ran; nothing written
 
     code, out, err = run(capsys, "apply", "plan.json")
     assert (code, err) == (0, "")
@@ -166,7 +166,7 @@ def test_saved_plan_json_validates_against_the_shipped_schema(
         errors = [e.message for e in validator.iter_errors(document)]
         assert errors == []
     first, update, printed = documents
-    assert first["format_version"] == 3 and first["observed"] == {}
+    assert first["format_version"] == 4 and first["observed"] == {}
     assert first["manifests"]["roots"] == [str(manifests)] and first["manifests"]["digest"] == first["manifest_fingerprint"]
     assert update["observed"][TOWNHALL]["status"] == "active"
     assert update["providers"]["ali-demo"]["credentials"] == {
@@ -187,11 +187,11 @@ def test_a_plan_printed_without_observations_is_shown_but_not_applied(
     code, _, err = run(capsys, "apply", "bare.json")
     assert code == 1
     assert err == ("error: this plan file cannot be applied: it lacks the observations, Provider settings or manifest "
-                   "digests apply checks (format_version 3); write it with `reconciler plan PATHS --out FILE`\n")
+                   "digests apply checks (format_version 4); write it with `reconciler plan PATHS --out FILE`\n")
     Path("junk.json").write_text("{not json")
     code, _, err = run(capsys, "show", "junk.json")
     assert code == 1 and err.startswith("error: junk.json is not a reconciler plan file (not JSON: ")
-    assert actions(vendors) == {}
+    assert actions(vendors) == {"GetMPUTaskStatus": 2}  # the plan asked whether the tasks ran; nothing written
 
 
 def test_exit_codes_for_usage_and_validation_errors(
@@ -205,7 +205,9 @@ def test_exit_codes_for_usage_and_validation_errors(
     code, _, err = run(capsys, "plan", str(manifests), "--out-dir", "md")
     assert code == 1 and "--out-dir is for --format markdown" in err
     (manifests / "tasks.yaml").write_text((manifests / "tasks.yaml").read_text().replace("state: running", "state: sprinting", 1))
+    before = actions(vendors)
+    assert set(before) == {"GetMPUTaskStatus"}  # the plans above only read
     code, out, err = run(capsys, "plan", str(manifests), "--detailed-exitcode")
     assert code == 1 and out == ""
     assert "nothing was sent to any vendor" in err
-    assert actions(vendors) == {}
+    assert actions(vendors) == before

@@ -123,7 +123,7 @@ def test_plan_round_trips_through_json() -> None:
     again = plan_from_dict(plan_to_dict(plan))
     assert again == plan
     assert plan_to_dict(plan)["summary"] == {"start": 1, "update": 0, "stop": 0, "resume": 0, "pause": 0,
-                                             "replace": 0, "forget": 0, "unchanged": 0, "orphaned": 0}
+                                             "replace": 0, "forget": 0, "unchanged": 0, "unverifiable": 0, "orphaned": 0}
 
 
 def test_float_noise_is_not_a_change() -> None:

@@ -7,6 +7,8 @@ MixTask -> StartMPUTask / GetMPUTaskStatus / UpdateMPULayout / StopMPUTask, sign
   `-g<generation>` from the second generation on), so a start whose answer was lost is recognised
   by observing the TaskId: a running task is adopted, an absent one started again. A start is never
   sent twice without a GetMPUTaskStatus in between.
+- With no record in state (a lost or new state), `discover` probes the derived TaskIds and adopts
+  the running generation instead of starting a second copy.
 - Aliyun cannot report a task's layout or output: observations carry the status only, and the
   planner compares the rest with the last applied spec.
 - A Layout is a documented preset id or a custom layout of its own (`Layout/<layout>@<provider>`:
@@ -19,6 +21,7 @@ See docs/vendors/aliyun.md for the full mapping and the assumptions.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -27,6 +30,7 @@ from typing import Any, ClassVar
 import httpx
 
 from reconciler.errors import (
+    UNKNOWN,
     VendorAuthError,
     VendorConflict,
     VendorError,
@@ -36,7 +40,7 @@ from reconciler.errors import (
 )
 from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles, stable_suffix
 from reconciler.ratelimit import RateLimit
-from reconciler.records import Observation
+from reconciler.records import Discovery, Observation
 from reconciler.vendors.aliyun.descriptor import DESCRIPTOR
 from reconciler.vendors.aliyun.layouts import LAYOUT_KIND
 from reconciler.vendors.aliyun.provider_layouts import AliyunLayouts
@@ -57,6 +61,7 @@ STATUS_MEANINGS = {
     4: "the channel ended", 5: "CDN network problem, the live stream stopped",
     6: "stream URL problem, the live stream stopped",
 }
+MAX_PROBED_GENERATIONS = 100  # discovery asks for at most this many derived TaskIds per resource
 STREAM_URL_REUSE_WAIT = 3.0  # seconds between starts while a StreamURL is in its 10 s reuse window
 
 _BUG = "the reconciler built a request without it; please report this as a bug"
@@ -178,6 +183,25 @@ class AliyunProvider(BaseProvider):
             return Observation("absent", "no TaskId recorded")
         return await self.with_retry(lambda: self._status(task_id), f"GetMPUTaskStatus {task_id}")
 
+    async def discover(self, kind: str, name: str, spec: Mapping[str, Any]) -> Discovery | None:
+        """Probe the derived TaskIds g1, g2, ... until Aliyun knows one no more: the first running one
+        is the live job (a new generation is started only after the previous one stopped); if none
+        runs, the newest stopped one tells which generation comes next. Aliyun keeps answering for
+        stopped tasks (status 2-6), so the probe stops at the first TaskId it has never seen."""
+        self._check_kind(kind, "observe")
+        if kind != KIND:
+            return None  # a custom layout is found by its derived Name when it is created
+        found: Discovery | None = None
+        for generation in range(1, MAX_PROBED_GENERATIONS + 1):
+            task_id = self.new_handles(kind, name, spec, generation)["TaskId"]
+            seen = await self.with_retry(functools.partial(self._status, task_id), f"GetMPUTaskStatus {task_id}")
+            if seen.status == "absent":
+                break
+            found = Discovery(generation, seen, unreadable=("layout",))
+            if seen.running:
+                break
+        return found
+
     async def start(self, kind: str, handles: Handles, spec: Mapping[str, Any], save: SaveHandles) -> dict[str, str]:
         self._check_kind(kind, "start")
         if kind == LAYOUT_KIND:
@@ -286,8 +310,9 @@ class AliyunProvider(BaseProvider):
         if not isinstance(body, dict):
             code = f"HTTP{response.status_code}"
             text = f"unexpected answer (HTTP {response.status_code}, not a JSON object)"
-            if response.status_code >= 500:
-                raise VendorUnavailable(self.vendor, code, text, http_status=response.status_code, action=action)
+            if response.status_code >= 500:  # not Aliyun's own answer (a gateway's): it may have acted
+                raise VendorUnavailable(self.vendor, code, text, http_status=response.status_code, action=action,
+                                        outcome=UNKNOWN)
             raise VendorError(self.vendor, code, text, http_status=response.status_code, transient=False,
                               action=action)
         if "Code" in body or not 200 <= response.status_code < 300:  # 200 with a Code is an error too

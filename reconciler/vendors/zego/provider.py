@@ -6,6 +6,7 @@ Calls (all at the endpoint root, `?Action=...` plus the signed public parameters
   the state store: no documented call lists bans);
 - MixTask: start and update = StartMix (starts or updates by TaskId, so a retry never duplicates a
   mix), stop = StopMix, observe = GetMixTaskInfo (110209001 = gone = drift). ZEGO mixes cannot pause.
+  Without a record in state, `discover` asks for the first derived TaskIds and adopts a running one.
 Every ban and mix call carries a `Sequence` from `SequenceGate` (see sequence.py). Test
 environment (`test: true`): IsTest=true, stream ids prefixed `zegotest-<AppId>-`, bans paced at 5/s.
 """
@@ -21,7 +22,7 @@ import httpx
 from reconciler.errors import VendorError, VendorNotFound, VendorRateLimited
 from reconciler.providers.base import BaseProvider, Handles, ProviderContext, SaveHandles, stable_suffix
 from reconciler.ratelimit import RateLimit
-from reconciler.records import Observation
+from reconciler.records import Discovery, Observation
 from reconciler.vendors.shared.pixels import VIDEO_PRESETS, pixel_rect
 from reconciler.vendors.zego.descriptor import DESCRIPTOR
 from reconciler.vendors.zego.errors import error_for
@@ -31,6 +32,7 @@ from reconciler.vendors.zego.signing import public_params
 
 USER_ID = "rtc-reconciler"  # the owner of every mix this tool starts (ZEGO wants one UserId per task)
 STREAM_GONE = (41004, 41006)
+MIX_PROBE_GENERATIONS = 8  # how many derived mix TaskIds discovery asks for (an assumption; see docs)
 
 
 class ZegoProvider(BaseProvider):
@@ -73,6 +75,22 @@ class ZegoProvider(BaseProvider):
         fields = self._drifted_fields(spec, data) if spec else {}
         owner = {"userId": str(data["UserId"])} if data.get("UserId") else {}  # an adopted mix keeps its owner
         return Observation("active", f"running (Sequence {data.get('Sequence')})", fields, {**handles, **owner})
+
+    async def discover(self, kind: str, name: str, spec: Mapping[str, Any]) -> Discovery | None:
+        """A mix TaskId derived from the manifest (no spec.taskId pins it) may run under a later
+        generation: ZEGO forgets stopped mixes, so an unknown TaskId does not end the search, and the
+        first MIX_PROBE_GENERATIONS generations are asked for; the newest running one is adopted.
+        Bans need no discovery: ForbidRTCStream on a banned stream changes nothing."""
+        if kind != "MixTask":
+            return None
+        newest: Discovery | None = None
+        for generation in range(1, MIX_PROBE_GENERATIONS + 1):
+            seen = await self.observe(kind, self.new_handles(kind, name, spec, generation), spec)
+            if seen.running:
+                newest = Discovery(generation, seen)
+            if spec.get("taskId"):
+                break  # a pinned TaskId is the same for every generation
+        return newest
 
     async def start(self, kind: str, handles: Handles, spec: Mapping[str, Any], save: SaveHandles) -> dict[str, str]:
         if kind == "StreamRule":

@@ -208,6 +208,9 @@ def test_task_already_exists_is_adopted_when_running_and_refused_when_stopped(ve
 
 
 def test_a_stream_url_in_its_reuse_window_is_retried_with_a_pause(vendors: EmulatorCluster) -> None:
+    # the emulator's clock stands still: only the provider's (fake) pauses move it, so the 10 s reuse
+    # window lasts exactly four 3 s pauses however slow the machine is
+    control(vendors, "aliyun", "clock", {"freeze": True})
     first, second = handles(generation=1), handles(generation=2)
     pauses: list[float] = []
 
@@ -221,11 +224,9 @@ def test_a_stream_url_in_its_reuse_window_is_retried_with_a_pause(vendors: Emula
         await p.start("MixTask", second, TOWNHALL, lambda h: None)
 
     run(vendors, replace, sleep=sleep, retry=RetryPolicy(attempts=6, base_delay=0.01, jitter=0))
-    # every pause is the 3 s floor; the emulator's clock also runs with the wall clock, so on a busy machine
-    # the 10 s window can close after three pauses instead of four
-    assert set(pauses) == {3.0} and len(pauses) in (3, 4)
+    assert pauses == [3.0, 3.0, 3.0, 3.0]  # every pause is the 3 s floor; 4 x 3 s outlast the 10 s window
     outcomes = [o for a, o in logged(vendors) if a == "StartMPUTask"]
-    assert outcomes == ["ok"] + ["error:StreamURL.RecentlyStopped"] * len(pauses) + ["ok"]
+    assert outcomes == ["ok"] + ["error:StreamURL.RecentlyStopped"] * 4 + ["ok"]
     assert control(vendors, "aliyun", "state")["tasks"][second["TaskId"]]["status"] == 1
 
 
@@ -265,15 +266,24 @@ def test_a_wrong_secret_is_an_auth_error_naming_the_provider(vendors: EmulatorCl
 
 def test_throttling_is_answered_with_backoff(vendors: EmulatorCluster) -> None:
     # the client's own bucket (4000/min) is far above the 2 calls per 0.3 s the emulator now allows
+    # the emulator's clock is frozen and moves only by the provider's backoff pauses: the window fills
+    # after exactly two calls and empties after exactly the pauses below, on any machine
+    control(vendors, "aliyun", "clock", {"freeze": True})
     control(vendors, "aliyun", "limits", {"action": "GetMPUTaskStatus", "perSecond": 2 / 0.3, "window": 0.3})
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        control(vendors, "aliyun", "clock", {"advance": seconds})
 
     async def observe_four(p: AliyunProvider) -> list[str]:
         return [(await p.observe("MixTask", handles(), None)).status for _ in range(4)]
 
-    statuses = run(vendors, observe_four, retry=RetryPolicy(attempts=6, base_delay=0.2, jitter=0))
+    statuses = run(vendors, observe_four, retry=RetryPolicy(attempts=6, base_delay=0.2, jitter=0), sleep=sleep)
     assert statuses == ["absent"] * 4
+    assert pauses == [0.2, 0.4]  # the third call waits out the window; the fourth fits in the new one
     counts = control(vendors, "aliyun", "requests")
-    assert counts["throttled"] > 0
+    assert counts["throttled"] == 2
     assert counts["actions"]["GetMPUTaskStatus"]["error:InvalidTask.NotFound"] == 4
 
 
