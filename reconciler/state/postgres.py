@@ -168,9 +168,13 @@ class PostgresState:
 
     def force_unlock(self) -> LockInfo | None:
         holder = self.lock_holder()
-        self._db.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype='advisory' AND objid=%s AND granted",
-            (LOCK_KEY,))
+        # terminating is asynchronous: wait (PostgreSQL 14+) until the holder's session is gone, so the lock is
+        # free when this returns and an acquire right after it cannot find the dead holder still there
+        holders = "FROM pg_locks WHERE locktype='advisory' AND objid=%s AND granted"
+        if self._db.info.server_version >= 140000:
+            self._db.execute("SELECT pg_terminate_backend(pid, 10000) " + holders, (LOCK_KEY,))
+        else:
+            self._db.execute("SELECT pg_terminate_backend(pid) " + holders, (LOCK_KEY,))
         self._db.execute("DELETE FROM reconciler_lock")
         return holder
 
