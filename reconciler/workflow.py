@@ -77,15 +77,16 @@ async def build_plan(
 ) -> PlanOutcome:
     records = store.records()
     serial = store.serial()
+    every = manifests.desired()  # built once: it normalises every resource
     if options.targets:
-        check_targets(options.targets, {d.address for d in manifests.desired()} | set(records))
+        check_targets(options.targets, {d.address for d in every} | set(records))
     LOG.info("observing %d job(s) the state knows (state serial %d)", len(records), serial)
-    desired = [d for d in manifests.desired() if not options.targets or d.address in options.targets]
+    desired = [d for d in every if not options.targets or d.address in options.targets]
     refreshed = await refresh(records, connections.providers, desired=desired,
                             concurrency=connections.concurrency(DEFAULT_CONCURRENCY))
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
-        manifests.desired(), refreshed.records, refreshed.observations,
+        every, refreshed.records, refreshed.observations,
         state_serial=serial, manifest_fingerprint=manifests.fingerprint, created_at=utc_now(),
         options=options, warnings=tuple(warnings),
     )
