@@ -10,8 +10,10 @@ the schedule, the log and the counters, never plan or apply logic. The rules it 
   is jittered so a fleet of agents does not call a vendor in step;
 - a stop request (SIGTERM/SIGINT in the CLI) lets the run in flight finish, so its lock is released
   and every vendor write in it is recorded; then the loop ends;
-- one JSON line per event: `time, level, event, run, address, action, outcome, message`, the
-  message passed through the secret redactor (and URL credentials masked).
+- one JSON line per event: `time, level, event, run, address, action, outcome, write, message`, the
+  outcome in the metrics' vocabulary (success | failed | error | invalid, or what an event observed),
+  `write` how a failed change's vendor write ended (not-sent | rejected | unknown), the message
+  passed through the secret redactor (and URL credentials masked).
 
 Sleep, clock, random source, git and the reconcile function are injected so tests drive the loop
 without waiting and without vendors.
@@ -82,10 +84,11 @@ class EventLog:
         self.clock = clock
 
     def __call__(self, event: str, *, level: str = "info", run: int | None = None, address: str | None = None,
-                 action: str | None = None, outcome: str | None = None, message: str = "") -> None:
+                 action: str | None = None, outcome: str | None = None, write: str | None = None,
+                 message: str = "") -> None:
         stamp = datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="milliseconds")
         line = {"time": stamp.replace("+00:00", "Z"), "level": level, "event": event, "run": run,
-                "address": address, "action": action, "outcome": outcome, "message": scrub(message)}
+                "address": address, "action": action, "outcome": outcome, "write": write, "message": scrub(message)}
         self.stream.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.stream.flush()
 
@@ -314,18 +317,18 @@ class Watcher:
 
     def _applied(self, result: ChangeResult, report: RunReport) -> None:
         change = report.changes.get(result.address)
-        outcome = "ok" if result.ok else "failed"
+        outcome = "success" if result.ok else "failed"  # the metrics' vocabulary, in the log too
         if result.ok:
             report.applied += 1
         else:
             report.failed += 1
         if self.metrics is not None and change is not None:
-            step = "success" if result.ok else "failed"  # the metrics' vocabulary (the log says ok/failed)
-            self.metrics.change(change.action.value, step)
+            self.metrics.change(change.action.value, outcome)
             if change.action is not Action.FORGET:  # forgetting makes no vendor call
-                self.metrics.vendor_call(change.vendor, step)
+                self.metrics.vendor_call(change.vendor, outcome)
+        write = result.outcome.replace(" ", "-") if not result.ok and result.outcome else None
         self.log("change", level="info" if result.ok else "error", run=report.run, address=result.address,
-                 action=result.verb, outcome=outcome, message=result.message)
+                 action=result.verb, outcome=outcome, write=write, message=result.message)
 
     @staticmethod
     def _summary(report: RunReport, outcome: ApplyOutcome) -> str:

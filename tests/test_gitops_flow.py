@@ -169,7 +169,7 @@ def test_a_repository_evolving_commit_by_commit(vendors: EmulatorCluster, capsys
         agent.until(lambda line: line["event"] == "reconcile")
         origin.commit("a task added while the agent runs", {"late.yaml": task("late")})
         started = agent.until(lambda line: line["event"] == "change" and line["address"] == "MixTask/late")
-        assert started["outcome"] == "ok"
+        assert started["outcome"] == "success" and started["write"] is None
 
         keynote = open_state(state.removeprefix("sqlite:///")).get("MixTask/keynote")
         assert keynote is not None
@@ -178,7 +178,7 @@ def test_a_repository_evolving_commit_by_commit(vendors: EmulatorCluster, capsys
         injected_after = agent.last_run
         drift = agent.until(lambda line: line["event"] == "drift" and line["address"] == "MixTask/keynote")
         repaired = agent.until(lambda line: line["event"] == "change" and line["address"] == "MixTask/keynote")
-        assert repaired["outcome"] == "ok" and repaired["action"] == "start"
+        assert repaired["outcome"] == "success" and repaired["action"] == "start"
         assert drift["run"] == repaired["run"] <= injected_after + 2  # within two intervals
         metrics = httpx.get(f"{agent.metrics_url}/metrics", timeout=5).text
         assert 'reconciler_drift_detected_total{kind="MixTask"} 1.0' in metrics

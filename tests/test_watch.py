@@ -20,16 +20,20 @@ import pytest
 from reconciler.apply.connections import ConnectionOptions
 from reconciler.apply.executor import ApplyEvents, ApplyResult, ChangeResult
 from reconciler.cli import main
-from reconciler.errors import LockHeldError, ManifestError, ManifestErrors, VendorUnavailable
+from reconciler.emulator.cluster import EmulatorCluster
+from reconciler.endpoints import load_endpoints_file
+from reconciler.errors import REJECTED, LockHeldError, ManifestError, ManifestErrors, VendorUnavailable
 from reconciler.metrics import WatchMetrics
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Action, Change, Plan
+from reconciler.retry import RetryPolicy
 from reconciler.secrets import REDACTOR, Secret
 from reconciler.state import open_state
 from reconciler.state.base import StateStore
 from reconciler.watch import EventLog, Watcher, WatchOptions, parse_interval, scrub
 from reconciler.workflow import ApplyOutcome, apply_manifests
-from tests.conftest import REPO
+from tests.cli.helpers import actions, copy_example
+from tests.conftest import REPO, control
 
 LAYOUT = """apiVersion: reconciler/v1
 kind: Layout
@@ -102,7 +106,8 @@ def repair(on_plan: Callable[[Plan], None], on_result: ApplyEvents) -> ApplyOutc
     plan = plan_of(change("a", drift=True), change("b", Action.UPDATE, verb="update-layout"))
     on_plan(plan)
     results = [ChangeResult("MixTask/a", "start", True, "done"),
-               ChangeResult("MixTask/b", "update-layout", False, "aliyun UpdateMPULayout failed: InvalidTask.Stopped")]
+               ChangeResult("MixTask/b", "update-layout", False, "aliyun UpdateMPULayout failed: InvalidTask.Stopped",
+                            outcome=REJECTED)]
     for result in results:
         on_result(result)
     return ApplyOutcome(plan, ApplyResult(results))
@@ -138,14 +143,17 @@ def test_one_line_per_action_with_every_field() -> None:
     h = Harness(FakeReconcile(repair), max_runs=1)
     lines = h.run()
     assert [line["event"] for line in lines] == ["watch.started", "drift", "change", "change", "reconcile", "watch.stopped"]
-    assert all(list(line) == ["time", "level", "event", "run", "address", "action", "outcome", "message"] for line in lines)
+    assert all(list(line) == ["time", "level", "event", "run", "address", "action", "outcome", "write", "message"]
+               for line in lines)
     assert lines[0]["time"] == "1970-01-01T00:16:40.000Z"
     assert lines[1] == {"time": "1970-01-01T00:16:40.000Z", "level": "warning", "event": "drift", "run": 1,
-                        "address": "MixTask/a", "action": "start", "outcome": "detected",
+                        "address": "MixTask/a", "action": "start", "outcome": "detected", "write": None,
                         "message": "drift: the vendor reports it is not running (status 4); it will be started again"}
-    assert lines[2]["address"] == "MixTask/a" and lines[2]["outcome"] == "ok" and lines[2]["level"] == "info"
+    # a change speaks the metrics' vocabulary (success / failed), with how a failed write ended
+    assert lines[2] == {**lines[2], "address": "MixTask/a", "outcome": "success", "write": None, "level": "info"}
     assert lines[3] == {**lines[3], "address": "MixTask/b", "action": "update-layout", "outcome": "failed",
-                        "level": "error", "message": "aliyun UpdateMPULayout failed: InvalidTask.Stopped"}
+                        "write": "rejected", "level": "error",
+                        "message": "aliyun UpdateMPULayout failed: InvalidTask.Stopped"}
     assert lines[4] == {**lines[4], "outcome": "failed", "message": "1 change(s) applied, 1 failed"}
 
 
@@ -337,3 +345,21 @@ def test_interval_errors_are_usage_errors(capsys: pytest.CaptureFixture[str]) ->
         main(["watch", "m", "--interval", "soon"])
     assert done.value.code == 1
     assert "Invalid value for '--interval': invalid interval 'soon': expected a number with a unit" in capsys.readouterr().err
+
+
+def test_a_rejected_vendor_write_is_logged_as_failed_with_its_write_outcome(vendors: EmulatorCluster,
+                                                                             tmp_path: Path) -> None:
+    example = copy_example("aliyun", tmp_path)
+    control(vendors, "aliyun", "faults", {"action": "StartMPUTask", "type": "error", "code": "InvalidParameter",
+                                          "status": 400})
+    h = Harness(apply_manifests, paths=(example,), max_runs=1)
+    h.watcher.connection_options = ConnectionOptions(endpoint_overrides=load_endpoints_file(None),
+                                                     retry=RetryPolicy(attempts=1, base_delay=0.0, jitter=0.0))
+    changes = [line for line in h.run() if line["event"] == "change"]
+    assert sorted((c["address"], c["outcome"], c["write"]) for c in changes if c["address"].startswith("MixTask/")) == [
+        ("MixTask/standup-grid", "failed", "rejected"), ("MixTask/townhall-live", "failed", "rejected")]
+    layouts = [c for c in changes if c["address"].startswith("Layout/")]  # CreateMPULayout: not faulted
+    assert layouts and all((c["outcome"], c["write"]) == ("success", None) for c in layouts)
+    assert actions(vendors, "aliyun")["StartMPUTask"] == 2  # both were sent, and the vendor refused both
+    assert control(vendors, "aliyun", "state")["tasks"] == {}
+    assert h.metrics.value("reconciler_changes_total", {"action": "create", "outcome": "failed"}) == 2

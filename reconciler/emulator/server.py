@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from reconciler.emulator.base import DropConnection, EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
+from reconciler.emulator.faults import DropConnection
 
 
 class _Handler(BaseHTTPRequestHandler):

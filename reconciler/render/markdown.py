@@ -25,7 +25,7 @@ from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.render import cells
 from reconciler.render.svg import can_draw, layout_svg
-from reconciler.render.text import closing_line, summary_line
+from reconciler.render.text import closing_line, layout_changed, summary_line
 from reconciler.safe_text import one_line, printable
 
 COMMENT_LIMIT = 65_000  # GitHub's limit is 65,536 characters; keep room for a bot's own footer
@@ -126,14 +126,14 @@ def _section_text(change: Change, picture: PictureSink | None, *, pictures: bool
     out += [""] + [f"- {_cell(reason)}" for reason in change.reasons]
     if change.unverified:
         out.append(f"- not observed: {_cell(change.unverified)}")
-    rows = _field_rows(change, drawn=pictures and _layout_changed(change))
+    rows = _field_rows(change, drawn=pictures and layout_changed(change))
     if rows:
         kept = rows if max_fields is None else rows[:max_fields]
         out += ["", "| Field | Before | After |", "| --- | --- | --- |", *kept]
         if len(kept) < len(rows):
             out.append(f"| ... | {len(rows) - len(kept)} more field(s) | see `reconciler show plan.json` |")
     out += _pictures(change, picture) if pictures else []
-    if not pictures and _layout_changed(change):
+    if not pictures and layout_changed(change):
         out += ["", "*Layout pictures left out to keep this comment under the size limit.*"]
     out += ["", "</details>"]
     return "\n".join(out)
@@ -158,16 +158,9 @@ def _layout_of(spec: Mapping[str, Any] | None) -> Any:
     return (spec or {}).get("layout")
 
 
-def _layout_changed(change: Change) -> bool:
-    if change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
-        return False
-    after = _layout_of(change.after)
-    return can_draw(after) and (change.action is Action.CREATE or _layout_of(change.before) != after)
-
-
 def _pictures(change: Change, picture: PictureSink | None) -> list[str]:
     """Drawn from what will be sent (a vendor preset's own geometry), with what the vendor cannot honour."""
-    if not _layout_changed(change):
+    if not layout_changed(change):
         return []
     assert change.after is not None
     after, notes = as_rendered(change.vendor, change.kind, change.after)

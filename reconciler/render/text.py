@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape as escape_markup
 
 from reconciler.apply.executor import ApplyResult
+from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
+from reconciler.render.svg import can_draw
 from reconciler.safe_text import one_line
 from reconciler.secrets import REDACTOR
 
@@ -108,6 +110,22 @@ def _created_fields(after: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def layout_changed(change: Change) -> bool:
+    """A start or change that sets a drawable layout (what the pictures and the vendor's notes are about)."""
+    if change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+        return False
+    after = (change.after or {}).get("layout")
+    return can_draw(after) and (change.action is Action.CREATE or (change.before or {}).get("layout") != after)
+
+
+def rendition_notes(change: Change) -> tuple[str, ...]:
+    """What the vendor will not honour of the layout this change sends (as under the PR picture)."""
+    if not layout_changed(change):
+        return ()
+    assert change.after is not None
+    return as_rendered(change.vendor, change.kind, change.after)[1]
+
+
 def render_change(out: Console, change: Change, *, verbose: bool) -> None:
     unverifiable = change.action is Action.NOOP and not change.orphan and bool(change.unverified)
     symbol, colour = UNVERIFIED if unverifiable else SYMBOLS[change.action]
@@ -127,6 +145,8 @@ def render_change(out: Console, change: Change, *, verbose: bool) -> None:
     else:
         for field in change.fields:
             out.print(f"      {escape(field.path)}: {escape(_value(field.before))} → {escape(_value(field.after))}")
+    for note in rendition_notes(change):
+        out.print(f"      [yellow]{escape(change.vendor)}:[/] {escape(note)}")
 
 
 def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = False) -> None:

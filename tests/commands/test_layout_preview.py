@@ -48,3 +48,78 @@ def test_png_preview_with_cairosvg(capsys: pytest.CaptureFixture[str]) -> None:
     data = Path("grid.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == 320 and int.from_bytes(data[20:24], "big") == 180
+
+
+VENDOR_MANIFESTS = """\
+apiVersion: reconciler/v1
+kind: Provider
+metadata: {name: ali}
+spec:
+  vendor: aliyun
+  appId: app
+  credentials: {accessKeyId: {env: ALIYUN_ID}, accessKeySecret: {env: ALIYUN_SECRET}}
+---
+apiVersion: reconciler/v1
+kind: Provider
+metadata: {name: tc}
+spec:
+  vendor: tencent
+  appId: "1400000001"
+  admin: administrator
+  credentials: {key: {env: TENCENT_KEY}}
+---
+apiVersion: reconciler/v1
+kind: Layout
+metadata: {name: pip}
+spec:
+  canvas: {width: 1000, height: 1000, background: "#000000"}
+  panes:
+    - {user: host, x: 0, y: 0, width: 1, height: 1, alpha: 0.5}
+    - {user: guest, x: 0.01, y: 0.01, width: 0.24, height: 0.24}
+---
+apiVersion: reconciler/v1
+kind: MixTask
+metadata: {name: live}
+spec:
+  provider: ali
+  channel: room
+  layout: pip
+  output: {streamUrl: "rtmp://push.example.com/live/r", encoding: 720p}
+"""
+
+
+def _rects(svg: str) -> list[tuple[str, ...]]:
+    import re
+    return re.findall(r'<g id="pane-\d+">\n<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', svg)
+
+
+def test_provider_preview_draws_what_the_vendor_renders_and_says_what_it_cannot_honour(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    Path("m.yaml").write_text(VENDOR_MANIFESTS)
+    code, out, err = run(capsys, "layout", "preview", "pip", "m.yaml", "-o", "ali.svg", "--provider", "ali")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "wrote ali.svg",
+        "note: drawn as aliyun renders MixTask/live",
+        "note: aliyun: Aliyun draws preset 3 (picture-in-picture 1): shown with its documented geometry",
+        "note: aliyun: pane alpha is not sent: Aliyun MPU panes are opaque",
+        "note: aliyun: canvas 1000x1000 is not sent: Aliyun sizes the mix by output.encoding (720p, 1280x720), "
+        "so the panes stretch to that shape"]
+    svg = Path("ali.svg").read_text()
+    assert 'viewBox="0 0 1280 720"' in svg
+    assert _rects(svg)[1] == ("8", "4.5", "302.21", "169.99")  # preset 3's documented small pane, not 0.01/0.24
+    # without --provider, and for a vendor that draws the Layout as written: the manifest's own geometry
+    code, out, _ = run(capsys, "layout", "preview", "pip", "m.yaml", "-o", "plain.svg")
+    assert (code, out) == (0, "wrote plain.svg\n")
+    plain = Path("plain.svg").read_text()
+    assert 'viewBox="0 0 1000 1000"' in plain and plain != svg
+    code, out, _ = run(capsys, "layout", "preview", "pip", "m.yaml", "-o", "tc.svg", "--provider", "tc")
+    assert (code, out) == (0, "wrote tc.svg\nnote: tencent renders the Layout as written\n")
+    assert Path("tc.svg").read_text() == plain
+
+
+def test_unknown_provider_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    Path("m.yaml").write_text(VENDOR_MANIFESTS)
+    code, _, err = run(capsys, "layout", "preview", "pip", "m.yaml", "-o", "x.svg", "--provider", "al")
+    assert (code, err) == (1, "error: --provider al: no Provider 'al' in the manifests; did you mean 'ali'?\n")
+    assert not Path("x.svg").exists()

@@ -60,3 +60,27 @@ def test_what_aliyun_cannot_honour_is_said_under_the_picture() -> None:
     assert 'viewBox="0 0 1280 720"' in svg_of(text)
     assert "after: pip 1280x720" in text  # the drawing, too, is of what Aliyun will draw
     assert "not sent" not in task([PIP[0], {"user": "b", "x": 0, "y": 0, "width": 0.3, "height": 0.3}])
+
+
+def test_the_text_plan_says_what_aliyun_cannot_honour_as_the_comment_does() -> None:
+    import io
+
+    from reconciler.render.text import render_plan
+
+    def text_plan(vendor: str) -> str:
+        spec = {"channel": "room", "output": {"streamUrl": "rtmp://push.example.com/live/r", "encoding": "720p"},
+                "layout": {"name": "pip", "canvas": {"width": 1000, "height": 1000, "background": "#000000"},
+                           "panes": [{"fit": "crop", "source": "camera", "alpha": 0.5, **PIP[0]},
+                                     {"fit": "crop", "source": "camera", "alpha": 1.0, **PIP[1]}]}}
+        change = plan_resource(DesiredResource("MixTask/live", "MixTask", "live", "p", vendor, "active", spec),
+                               None, None)
+        stream = io.StringIO()
+        render_plan(Plan((change,), 1, "ab" * 32, "2026-01-01T00:00:00Z"), stream)
+        return stream.getvalue()
+
+    out = text_plan("aliyun")
+    for note in ("aliyun: Aliyun draws preset 3 (picture-in-picture 1): shown with its documented geometry",
+                 "aliyun: pane alpha is not sent: Aliyun MPU panes are opaque",
+                 "aliyun: canvas 1000x1000 is not sent: Aliyun sizes the mix by output.encoding (720p, 1280x720)"):
+        assert f"      {note}" in out
+    assert "not sent" not in text_plan("tencent")

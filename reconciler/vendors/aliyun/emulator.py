@@ -8,7 +8,8 @@ Timestamp window and SignatureNonce replay protection, then rate-limited per Acc
 
 Actions: StartMPUTask, GetMPUTaskStatus (Status 0-6), UpdateMPULayout, UpdateMPUTask (same layout
 fields, plus MediaEncode), StopMPUTask, and the custom layouts of `emulator_layouts` (CreateMPULayout,
-ModifyMPULayout, DescribeMPULayoutInfoList, DeleteMPULayout). A task's snapshot shows its `mix`: the
+ModifyMPULayout, DescribeMPULayoutInfoList, DeleteMPULayout); `emulator_tasks` holds the task record
+and parses the task actions' parameters, `emulator_errors` the error table. A task's snapshot shows its `mix`: the
 geometry of each of its LayoutIds with the users placed in the panes, read when asked (a modified
 layout shows at once).
 
@@ -58,19 +59,27 @@ Control endpoints (besides the shared ones in emulator/base.py):
 from __future__ import annotations
 
 import calendar
-import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reconciler.emulator.base import EmulatorRequest, EmulatorResponse, VendorEmulator
 from reconciler.emulator.nonces import NonceWindow
-from reconciler.vendors.aliyun.codes import seed_messages
 from reconciler.vendors.aliyun.emulator_business import AliyunBusiness, SettingError
+from reconciler.vendors.aliyun.emulator_errors import ERRORS, ApiError
 from reconciler.vendors.aliyun.emulator_layouts import ACTIONS as LAYOUT_ACTIONS
 from reconciler.vendors.aliyun.emulator_layouts import LayoutBook
+from reconciler.vendors.aliyun.emulator_tasks import (
+    CHANNEL_ID,
+    LIVE,
+    MEDIA_ENCODES,
+    TASK_ID,
+    TASK_PROFILES,
+    MpuTask,
+    int_param,
+    parse_layout,
+)
 from reconciler.vendors.aliyun.signing import (
     SIGNATURE_VERSION,
     TIMESTAMP_FORMAT,
@@ -82,138 +91,9 @@ HOST_ID = "rtc.aliyuncs.com"
 API_VERSION = "2018-01-11"
 TIMESTAMP_WINDOW = 15 * 60.0
 STREAM_URL_REUSE_SECONDS = 10.0
-MAX_N = 15
-TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-CHANNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MEDIA_ENCODES = frozenset({0, 1, 10, 20, 22, 30})
-TASK_PROFILES = frozenset({"4IN_720P", "2IN_720P", "1IN_720P", "4IN_360P", "2IN_360P", "1IN_360P",
-                           "Mixed_Audio", "1IN_Audio"})
-SOURCE_TYPES = frozenset({"camera", "shareScreen"})
-LIVE = (0, 1)  # waiting for the channel, running
 COMMON_PARAMS = frozenset({"Action", "Format", "Version", "AccessKeyId", "Signature", "SignatureMethod",
                            "SignatureVersion", "SignatureNonce", "Timestamp", "SecurityToken", "RegionId",
                            "SignatureType"})
-
-# code -> (HTTP status, message); every row of chapter 9 of the document (its description as the
-# message unless a clearer one is given here) plus Alibaba Cloud's common codes
-ERRORS: dict[str, tuple[int, str]] = {
-    **seed_messages(),
-    "Request.NoTimestamp": (400, "The request has no Timestamp."),
-    "Request.NoSignature": (400, "The request has no Signature."),
-    "Request.NoNonce": (400, "The request has no SignatureNonce."),
-    "Request.NoAppID": (400, "The request has no AppId."),
-    "Request.NoChannelID": (400, "The request has no ChannelId."),
-    "Request.InvalidAppID": (400, "The AppId does not belong to the account of this AccessKey."),
-    "Request.InvalidChannelID": (400, "The ChannelId is not valid: use 1-64 characters of A-Z a-z 0-9 _ -."),
-    "Request.InvalidNonce": (400, "The SignatureNonce was already used."),
-    "Request.InvalidTimestamp": (400, "The Timestamp is not of the form YYYY-MM-DDThh:mm:ssZ."),
-    "Request.IllegalTimestamp": (401, "The Timestamp is more than 15 minutes from the server time."),
-    "Request.IllegalSignature": (401, "The signature does not match the one we calculated."),
-    "Request.IllegalAuth": (401, "The AccessKeyId does not exist."),
-    "Service.NoApp": (404, "The App does not exist."),
-    "Service.Inactive": (200, "The service is not available."),
-    "App.Stop": (200, "The app is disabled; re-enable the AppId in the console."),
-    "App.ChargeOverDue": (200, "The AppId is overdue; please top up."),
-    "InvalidTask.IDError": (400, "The TaskId is not valid: use 1-64 characters of A-Z a-z 0-9 _ -."),
-    "InvalidTask.NotFound": (404, "The task does not exist."),
-    "InvalidLayout.NotFound": (404, "The layout does not exist."),
-    "InvalidLayout.InUse": (400, "The layout is used by a running task."),
-    "InvalidTask.Stopped": (400, "The task has stopped; its layout can only change while it runs."),
-    "Task.AlreadyExists": (400, "Task already exists"),
-    "StreamURL.InUse": (400, "The StreamURL is used by another running task."),
-    "StreamURL.RecentlyStopped": (400, "The StreamURL was used by a task that stopped less than 10 seconds ago."),
-    "Throttling.User": (400, "Request was denied due to user flow control."),
-    "UnsupportedOperation": (400, "The specified action is not supported."),
-    "NoSuchVersion": (400, "The specified version does not exist."),
-    "IncompleteSignature": (400, "The request signature does not conform to Aliyun standards."),
-    "MissingParameter": (400, 'The input parameter "{}" that is mandatory for processing this request is not supplied.'),
-    "InvalidParameter": (400, 'The specified value of parameter "{}" is not valid.'),
-}
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, detail: str = "") -> None:
-        self.code = code
-        self.status, template = ERRORS[code]
-        self.message = template.format(detail) if "{}" in template else template
-        super().__init__(self.message)
-
-
-@dataclass
-class MpuTask:
-    task_id: str
-    app_id: str
-    channel: str
-    stream_url: str
-    status: int
-    media_encode: int
-    task_profile: str | None
-    layout: dict[str, Any]
-    params: dict[str, str]
-    started_at: float
-    stopped_at: float | None = None
-    history: list[str] = field(default_factory=list)
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"taskId": self.task_id, "appId": self.app_id, "status": self.status, "channel": self.channel,
-                "streamUrl": self.stream_url, "mediaEncode": self.media_encode, "taskProfile": self.task_profile,
-                **self.layout, "params": dict(self.params), "startedAt": self.started_at,
-                "stoppedAt": self.stopped_at, "history": list(self.history)}
-
-
-def _int(params: Mapping[str, str], name: str, default: int | None, ok: Callable[[int], bool]) -> int:
-    """An integer parameter: MissingParameter when required and absent, InvalidParameter when not `ok`."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        if default is None:
-            raise ApiError("MissingParameter", name)
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("InvalidParameter", name) from None
-    if not ok(value):
-        raise ApiError("InvalidParameter", name)
-    return value
-
-
-def _numbered(params: Mapping[str, str], prefix: str) -> dict[int, dict[str, str]]:
-    """`Prefix.N` and `Prefix.N.Field` parameters grouped by N (1..15), field "" for the bare form."""
-    found: dict[int, dict[str, str]] = {}
-    pattern = re.compile(rf"^{re.escape(prefix)}\.(\d+)(?:\.(\w+))?$")
-    for key, value in params.items():
-        match = pattern.match(key)
-        if match is None:
-            continue
-        n = int(match.group(1))
-        if not 1 <= n <= MAX_N:
-            raise ApiError("InvalidParameter", f"{prefix}.{match.group(1)} (N must be 1..{MAX_N})")
-        found.setdefault(n, {})[match.group(2) or ""] = value
-    return found
-
-
-def parse_layout(params: Mapping[str, str]) -> dict[str, Any]:
-    """LayoutIds.N, UserPanes.N.*, CropMode, BackgroundColor, as StartMPUTask and the updates take them."""
-    layout_ids = [_int({f"LayoutIds.{n}": f.get("", "")}, f"LayoutIds.{n}", None, lambda v: v >= 1)
-                  for n, f in sorted(_numbered(params, "LayoutIds").items())]
-    if not layout_ids:
-        raise ApiError("MissingParameter", "LayoutIds.N")
-    panes: list[dict[str, Any]] = []
-    for n, fields in sorted(_numbered(params, "UserPanes").items()):
-        name = f"UserPanes.{n}.PaneId"
-        pane_id = _int({name: fields.get("PaneId", "")}, name, None, lambda v: 0 <= v < MAX_N)
-        source = fields.get("SourceType") or "camera"
-        if source not in SOURCE_TYPES:
-            raise ApiError("InvalidParameter", f"UserPanes.{n}.SourceType")
-        if any(p["PaneId"] == pane_id for p in panes):
-            raise ApiError("InvalidParameter", name)
-        panes.append({"PaneId": pane_id, "UserId": fields.get("UserId", ""), "SourceType": source})
-    return {
-        "layoutIds": layout_ids,
-        "userPanes": panes,
-        "cropMode": _int(params, "CropMode", 2, lambda v: 0 <= v <= 2),
-        "backgroundColor": _int(params, "BackgroundColor", 0, lambda v: 0 <= v <= 0xFFFFFF),
-    }
 
 
 def _utc_seconds(stamp: str) -> float:
@@ -423,7 +303,7 @@ class AliyunEmulator(VendorEmulator):
             raise ApiError("InvalidTask.IDError")
         layout = parse_layout(params)
         self.layouts.check_task_layouts(layout["layoutIds"], app_id)
-        media_encode = _int(params, "MediaEncode", None, lambda v: v in MEDIA_ENCODES)
+        media_encode = int_param(params, "MediaEncode", None, lambda v: v in MEDIA_ENCODES)
         profile = params.get("TaskProfile") or None
         if profile is not None and profile not in TASK_PROFILES:
             raise ApiError("InvalidParameter", "TaskProfile")
@@ -456,7 +336,7 @@ class AliyunEmulator(VendorEmulator):
         layout = parse_layout(params)
         self.layouts.check_task_layouts(layout["layoutIds"], app_id)
         if params.get("Action") == "UpdateMPUTask":
-            task.media_encode = _int(params, "MediaEncode", task.media_encode, lambda v: v in MEDIA_ENCODES)
+            task.media_encode = int_param(params, "MediaEncode", task.media_encode, lambda v: v in MEDIA_ENCODES)
         task.layout = layout
         task.params = {**task.params, **_own_params(params)}
         task.history.append(params["Action"])
