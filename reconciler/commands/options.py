@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.state import DEFAULT_STATE_URL, StateStore, check_state_url, open_state
-
-if TYPE_CHECKING:  # validate imports this module and must not pull httpx in through the providers
-    from reconciler.apply.connections import ConnectionOptions
+if TYPE_CHECKING:  # validate imports this module and must not pull httpx in through the providers,
+    from reconciler.apply.connections import ConnectionOptions  # nor the state backends (sqlite3, socket)
+    from reconciler.state import StateStore
 
 F = Callable[..., Any]
 
 
 def state_option(fn: F) -> F:
+    from reconciler.state import DEFAULT_STATE_URL
+
     return click.option(
         "--state", "state_url", envvar="RECONCILER_STATE", default=DEFAULT_STATE_URL, show_default=True,
         help="State store URL: sqlite:///relative/path.db, sqlite:////absolute/path.db or "
@@ -89,6 +90,8 @@ def open_store(state_url: str, *, read_only: bool = False,
     """Open the state named by a URL. Read-only commands never create it; a run that does says so
     (on stderr, or through `on_create`) with the path, since a new state means every job in the
     manifests is planned to start."""
+    from reconciler.state import check_state_url, open_state
+
     check_state_url(state_url)
 
     def created(store: StateStore) -> None:

@@ -14,15 +14,13 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ManifestError
 from reconciler.model.yaml_limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, check_limits
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 FieldPath = tuple[str | int, ...]
 
@@ -90,6 +88,8 @@ def _where(node: CommentedMap, part: str, key: Any) -> tuple[int, int]:
 
 
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq  # only on the slow path: ruamel is a slow import
+
     if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
         for key in node:
@@ -122,6 +122,8 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
 @functools.lru_cache(maxsize=1024)
 def _ruamel_scalar(text: str) -> Any:
     """A plain scalar in a rare notation (`0x1F`, `1_000`, `1e3`, a date), read as the round-trip loader would."""
+    from ruamel.yaml import YAML
+
     value = _plain(YAML(typ="rt").load(text), (), SourceMap("", Position(1, 1)))
     if isinstance(value, (dict, list)):
         raise ValueError(text)
@@ -169,6 +171,11 @@ def load_documents(path: Path, display_name: str | None = None) -> LoadedFile:
         return LoadedFile(raw, fast)
     # the exact, slower path: anything the fast path does not cover (aliases, tags, every error's message)
     check_limits(text, name)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     yaml = YAML(typ="rt")
     try:
         raw_docs = list(yaml.load_all(text))

@@ -11,17 +11,6 @@ costs time proportional to its size, which MAX_FILE_BYTES bounds).
 
 from __future__ import annotations
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    DocumentStartEvent,
-    NodeEvent,
-    ScalarEvent,
-)
-
 from reconciler.errors import ManifestError, ManifestErrors
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -40,6 +29,18 @@ def _refuse(name: str, event: object, message: str) -> ManifestErrors:
 
 def check_limits(text: str, name: str) -> None:
     """Raise ManifestErrors at the first event that breaks a limit; syntax errors are left to the loader."""
+    # ruamel.yaml is a slow import that only the slow path (aliases, tags, errors) needs
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        DocumentStartEvent,
+        NodeEvent,
+        ScalarEvent,
+    )
+
     sizes: dict[str, int] = {}  # anchor -> nodes it expands to
     stack: list[tuple[str | None, int]] = []  # open collections: (anchor, nodes so far)
     documents = aliased = 0

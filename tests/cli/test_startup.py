@@ -46,6 +46,42 @@ def test_help_and_validate_import_no_network_or_rendering_stack(argv: tuple[str,
     assert loaded == []
 
 
+# what `validate` of plain manifests defers: ruamel.yaml (only the slow path for aliases, tags and errors
+# reads with it) and the state backends (validate never opens a state)
+VALIDATE_DEFERS = ("ruamel", "reconciler.state", "reconciler.records", "sqlite3")
+
+
+def test_validate_of_plain_manifests_defers_ruamel_and_the_state_backends() -> None:
+    code, modules = _modules_after("validate", "examples/aliyun")
+    assert code == 0
+    assert [m for m in modules if m.split(".")[0] in VALIDATE_DEFERS or m.startswith(VALIDATE_DEFERS)] == []
+
+
+def test_help_reads_no_package_metadata_and_no_pydantic() -> None:
+    code, modules = _modules_after("--help")
+    assert code == 0
+    assert [m for m in modules if m.startswith(("importlib.metadata", "pydantic"))] == []
+
+
+def test_version_still_comes_from_the_installed_metadata() -> None:
+    done = subprocess.run([sys.executable, "-m", "reconciler", "--version"], capture_output=True, text=True,
+                          cwd=REPO, check=False)
+    from importlib.metadata import version
+
+    assert done.returncode == 0 and done.stdout == f"reconciler, version {version('rtc-reconciler')}\n"
+
+
+def test_the_cli_switches_off_pydantic_plugin_discovery_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    probe = "import os, sys\nfrom reconciler.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n" \
+            "print(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')), file=sys.stderr)"
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "'__all__'"
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "''"
+
+
 def test_plan_still_loads_its_command_module() -> None:
     code, modules = _modules_after("plan", "--help")
     assert code == 0 and "reconciler.commands.plan_apply" in modules

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -24,9 +25,13 @@ SIGNATURE_VERSION = "1.0"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # ISO 8601, UTC
 
 
+UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # RFC 3986 unreserved: encoded as themselves
+
+
 def percent_encode(value: object) -> str:
     """RFC 3986 encoding of the UTF-8 text of `value`, as Alibaba Cloud signs it."""
-    return quote(str(value), safe="~")
+    text = str(value)
+    return text if UNRESERVED.fullmatch(text) else quote(text, safe="~")
 
 
 def canonical_query(params: Mapping[str, object]) -> str:

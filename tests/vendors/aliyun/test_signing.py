@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from urllib.parse import parse_qsl, urlsplit
 
+import hypothesis
 import pytest
 from aliyunsdkcore.auth.composer import rpc_signature_composer
 
@@ -73,3 +75,8 @@ def test_string_to_sign_agrees_with_the_official_python_sdk(method: str) -> None
     signed.update({k: v for k, v in sent.items() if k != "Signature"})
     assert string_to_sign(method, {**signed, **body}) == sdk_string
     assert signature(method, {**signed, **body}, "sk") == sent["Signature"]
+
+
+@hypothesis.given(hypothesis.strategies.text())
+def test_the_unreserved_fast_path_encodes_exactly_as_rfc_3986_quoting(text: str) -> None:
+    assert percent_encode(text) == urllib.parse.quote(text, safe="~")
