@@ -82,8 +82,7 @@ async def build_plan(
         check_targets(options.targets, {d.address for d in every} | set(records))
     LOG.info("observing %d job(s) the state knows (state serial %d)", len(records), serial)
     desired = [d for d in every if not options.targets or d.address in options.targets]
-    refreshed = await refresh(records, connections.providers, desired=desired,
-                            concurrency=connections.concurrency(DEFAULT_CONCURRENCY))
+    refreshed = await refresh(records, connections.providers, desired=desired)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
         every, refreshed.records, refreshed.observations,
@@ -158,7 +157,7 @@ def _needs(manifests: ManifestSet, records: Mapping[str, ResourceRecord],
 async def _execute(plan: Plan, store: StateStore, connections: VendorConnections, concurrency: int,
                    follow: ApplyFollow) -> ApplyResult:
     follow.on_execute(plan)
-    return await execute_plan(plan, store, connections.providers, concurrency=connections.concurrency(concurrency),
+    return await execute_plan(plan, store, connections.providers, concurrency=concurrency,
                               on_result=follow.on_result, on_start=follow.on_start, should_stop=follow.should_stop)
 
 
@@ -265,8 +264,7 @@ async def apply_saved_plan(
             records = {a: r for a, r in store.records().items() if a in touched}
             # jobs the plan found at the vendor without a record (a lost state) are looked up again
             unknown = [_desired_of(c) for c in saved.plan.pending() if c.after is not None and c.address not in records]
-            refreshed = await refresh(records, connections.providers, desired=unknown,
-                                      concurrency=connections.concurrency(DEFAULT_CONCURRENCY))
+            refreshed = await refresh(records, connections.providers, desired=unknown)
             recovered = _persist_recoveries(store, refreshed)
             changed = observation_changes(saved.observed, refreshed.observations, touched)
             if changed:

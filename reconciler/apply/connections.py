@@ -6,8 +6,6 @@ limiter is shared, so every concurrent change to one vendor credential draws fro
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -26,20 +24,6 @@ from reconciler.retry import RetryPolicy, Sleep
 from reconciler.secrets import SecretAccess
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# exchanges in flight to one loopback host (an emulator, a local proxy): it answers one at a time, so
-# more connections only add connection-pool work in this process (measured in bench/: 4 beats 16)
-LOOPBACK_IN_FLIGHT = 4
-
-
-def in_flight_limit(endpoint: str) -> int | None:
-    """How many exchanges may be in flight to `endpoint`'s host; None: only the apply's concurrency."""
-    host = httpx.URL(endpoint).host
-    if host == "localhost":
-        return LOOPBACK_IN_FLIGHT
-    try:
-        return LOOPBACK_IN_FLIGHT if ipaddress.ip_address(host).is_loopback else None
-    except ValueError:  # a name: a vendor's API host
-        return None
 
 
 @dataclass
@@ -71,8 +55,6 @@ class VendorConnections:
                                         event_hooks=httplog.event_hooks())  # logged at -vv, redacted
         self.limiter = limiter or options.limiter or RateLimiter()
         self.providers: dict[str, Provider] = {}
-        self.gates: dict[str, asyncio.Semaphore] = {}  # one per host, shared by the Providers that use it
-        self.ungated = False  # a Provider whose host bounds nothing (a vendor's API host)
         env_globs = options.allowances().env_globs or default_env_globs()
         for resource in manifests.of_kind("Provider"):
             spec = cast(ProviderSpec, resource.spec)
@@ -82,27 +64,8 @@ class VendorConnections:
                 name=resource.name, spec=spec, endpoint=endpoint, client=self.client, limiter=self.limiter,
                 retry=options.retry, sleep=options.sleep, sequences=sequences, events=events,
                 secrets=SecretAccess(dict(manifests.secret_files.get(resource.name, {})), env_globs),
-                in_flight=self._gate(self.gates, endpoint),
             )
-            self.ungated = self.ungated or ctx.in_flight is None
             self.providers[resource.name] = provider_class(spec.vendor)(ctx)
-
-    @staticmethod
-    def _gate(gates: dict[str, asyncio.Semaphore], endpoint: str) -> asyncio.Semaphore | None:
-        limit = in_flight_limit(endpoint)
-        if limit is None:
-            return None
-        host = httpx.URL(endpoint).netloc.decode("ascii")
-        if host not in gates:
-            gates[host] = asyncio.Semaphore(limit)
-        return gates[host]
-
-    def concurrency(self, requested: int) -> int:
-        """Resources worked on at once: no more than can have an exchange in flight when every Provider's
-        host bounds it (loopback), since the rest would only wait; else as requested."""
-        if not self.providers or self.ungated:
-            return requested
-        return max(1, min(requested, LOOPBACK_IN_FLIGHT * len(self.gates)))
 
     def get(self, provider_name: str) -> Provider | None:
         return self.providers.get(provider_name)

@@ -7,8 +7,6 @@ retried blindly: a provider observes first (a lost response may have started the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,7 +43,6 @@ class ProviderContext:
     sequences: SequenceSource | None = None
     events: EventSink = lambda _message: None
     secrets: SecretAccess = field(default_factory=SecretAccess)  # what the operator lets it read
-    in_flight: asyncio.Semaphore | None = None  # bounds exchanges in flight to this endpoint's host
 
     @property
     def vendor(self) -> str:
@@ -162,8 +159,7 @@ class BaseProvider:
     async def send(self, action: str, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
         """Make one HTTP exchange, turning transport failures into transient VendorErrors."""
         try:
-            async with self.ctx.in_flight or contextlib.nullcontext():
-                return await request()
+            return await request()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # no connection, so no request: refused, unresolvable, TLS handshake failed
             raise VendorUnavailable(self.vendor, "ConnectionError",
