@@ -11,7 +11,6 @@ from typing import IO, Any
 from rich.console import Console
 from rich.markup import escape as escape_markup
 
-from reconciler.apply.executor import ApplyResult
 from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.render.svg import can_draw
@@ -170,18 +169,3 @@ def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = Fa
         out.print(verdict if not shown or not plan.verified else "No changes.")
     out.print(f"[bold]Plan:[/] {escape(summary_line(plan))}")
 
-
-def render_result(result: ApplyResult, stream: IO[str] | None = None) -> None:
-    out = console(stream)
-    for item in result.results:
-        how = f" ({escape(item.outcome)})" if item.outcome else ""  # not sent | rejected | unknown
-        mark = "[green]ok[/]" if item.ok else f"[red]FAILED[/]{how}"
-        detail = "" if item.ok else f": {escape(item.message)}"
-        out.print(f"  {mark} {escape(item.address)} {escape(item.verb)}{detail}")
-    failed = len(result.failed)
-    tally = ""
-    if failed:
-        counts = {o: sum(1 for r in result.failed if (r.outcome or "unknown") == o)
-                  for o in ("not sent", "rejected", "unknown")}
-        tally = " (" + ", ".join(f"{n} {o}" for o, n in counts.items() if n) + ")"
-    out.print(f"[bold]Apply:[/] {len(result.results) - failed} succeeded, {failed} failed{tally}")
