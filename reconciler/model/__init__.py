@@ -1,20 +1,13 @@
 """Manifest kinds, loading and validation: pure functions over data, no network.
 
-Importing this package registers every kind and rule, the vendors' rules through the vendor registry.
+Importing this package registers the core's rules. Each kind's models are built when a document of
+that kind is first read, and each vendor's rules are imported, through the vendor registry, when a
+resource they apply to is first checked (`reconciler.model.registry`): start-up pays for what the
+manifests use.
 """
 
-from reconciler.model import (  # noqa: F401  (importing registers the kinds and rules)
-    layout,
-    mixtask,
-    provider,
-    recording,
-    rules,
-    streamrule,
-)
+from reconciler.model import rules  # noqa: F401  (importing registers the core's rules)
 from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.manifest import ManifestSet, Resource, load_manifests
-from reconciler.vendors import import_rules
-
-import_rules()  # each registered vendor's rules.py registers its rules
 
 __all__ = ["DesiredResource", "Lifecycle", "ManifestSet", "Resource", "load_manifests"]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,9 +28,8 @@ from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.model.base import Envelope, StrictModel
 from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.desired import DesiredResource
-from reconciler.model.layout import LayoutSpec
 from reconciler.model.provider import ProviderSpec
-from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, RULES, Reference
+from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, Reference, load_vendor_rules, rules_for
 from reconciler.model.source import (
     FieldPath,
     SourceDocument,
@@ -41,6 +40,9 @@ from reconciler.model.source import (
     read_bounded,
 )
 from reconciler.vendors import descriptor
+
+if TYPE_CHECKING:  # only for a cast: the Layout models are built when a Layout is read
+    from reconciler.model.layout import LayoutSpec
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class ManifestSet:
         return cast(ProviderSpec, self.resources[("Provider", name)].spec)
 
     def layout(self, name: str) -> LayoutSpec:
-        return cast(LayoutSpec, self.resources[("Layout", name)].spec)
+        return cast("LayoutSpec", self.resources[("Layout", name)].spec)
 
     def vendor_of(self, resource: Resource) -> str | None:
         provider_name = getattr(resource.spec, "provider", None)
@@ -136,6 +138,8 @@ class ManifestSet:
             if resource.kind in MANAGED_KINDS:
                 desired = resource.spec.to_desired(resource.name, self)  # type: ignore[attr-defined]
                 out.append(desired)
+        for provider in self.of_kind("Provider"):  # each vendor's derivers come with its rules
+            load_vendor_rules("Provider", cast(ProviderSpec, provider.spec).vendor)
         for derive in DERIVERS:
             out = derive(out, self)
         return sorted(out, key=lambda d: d.address)
@@ -400,9 +404,7 @@ def _check_rules(manifests: ManifestSet, invalid: dict[tuple[str, str], InvalidD
         refs = getattr(resource.spec, "references", None)
         if refs is not None and any(manifests.get(r.kind, r.name) is None for r in refs()):
             continue
-        vendor = manifests.vendor_of(resource)
-        rules = RULES.get((resource.kind, None), []) + (RULES.get((resource.kind, vendor), []) if vendor else [])
-        for rule in rules:
+        for rule in rules_for(resource.kind, manifests.vendor_of(resource)):
             for violation in rule(resource, manifests):
                 errors.append(resource.error(violation.path, violation.message))
     return errors

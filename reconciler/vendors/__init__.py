@@ -9,11 +9,13 @@ Vendor modules are imported only by the names listed here: a manifest's `vendor:
 this tuple first, so nothing a manifest says decides which code is imported. Descriptors and rules
 are pure and may be imported by model and plan; providers and emulators are loaded lazily by the
 I/O layers (`reconciler.providers.provider_class`, `reconciler.emulator.cluster.emulator_class`).
+Rules too are imported only for the vendors a manifest set needs (`reconciler.model.registry`).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from types import ModuleType
 
 from reconciler.vendors.descriptor import VendorDescriptor
@@ -54,7 +56,13 @@ def descriptors() -> tuple[VendorDescriptor, ...]:
     return tuple(descriptor(name) for name in VENDOR_PACKAGES)
 
 
-def import_rules() -> None:
-    """Import every vendor's `rules` module, which registers its validation rules (pure)."""
-    for name in VENDOR_PACKAGES:
+def import_rules(vendors: Iterable[str] | None = None) -> None:
+    """Import the `rules` module of each of `vendors` (default: every vendor), which registers its
+    validation rules, derivers and renditions (pure)."""
+    for name in VENDOR_PACKAGES if vendors is None else vendors:
         vendor_module(name, "rules")
+
+
+def vendors_checking_every_vendor(kind: str) -> tuple[str, ...]:
+    """The vendors whose rules check resources of `kind` of every vendor (`rules_for_every_vendor`)."""
+    return tuple(d.name for d in descriptors() if kind in d.rules_for_every_vendor)

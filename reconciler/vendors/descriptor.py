@@ -38,6 +38,9 @@ class VendorDescriptor:
     # suffix wildcards: a suffix such as `.aliyuncs.com` also covers hosts any customer can create.
     official_hosts: tuple[str, ...]
     kinds: frozenset[str]  # the managed kinds this vendor runs
+    # kinds its rules.py also checks when another vendor runs them (`register_rule(kind)` without a
+    # vendor, e.g. "only this vendor has X"): those rules are imported for every resource of such a kind
+    rules_for_every_vendor: frozenset[str] = frozenset()
     # region -> official base URL, where the vendor documents regional hosts
     regional_endpoints: Mapping[str, str] = field(default_factory=dict)
     # call class -> documented limit; the provider paces its calls by these

@@ -13,6 +13,7 @@ DESCRIPTOR = VendorDescriptor(
     default_endpoint="https://rtc.aliyuncs.com",
     official_hosts=("rtc.aliyuncs.com",),  # the API document's Endpoint (seed 002)
     kinds=frozenset({"MixTask", "Layout"}),  # Layout: a custom layout derived from the MixTasks (layouts.py)
+    rules_for_every_vendor=frozenset({"MixTask"}),  # only Aliyun switches among `layouts` (layouts.py)
     rate_limits={  # per AccessKeyId and action: Aliyun counts each action in its own window
         "GetMPUTaskStatus": DocumentedLimit(RateLimit.per_minute(4000), "4,000 calls/minute (Alibaba Cloud API "
                                                                         "reference of GetMPUTaskStatus)"),

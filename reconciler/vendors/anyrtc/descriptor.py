@@ -13,6 +13,7 @@ DESCRIPTOR = VendorDescriptor(
     default_endpoint="https://www.api.agrtc.cn",
     official_hosts=("www.api.agrtc.cn",),  # "all requests go to the domain www.api.agrtc.cn" (seed 004)
     kinds=frozenset({"Recording"}),
+    rules_for_every_vendor=frozenset({"Recording"}),  # a Recording of another vendor's Provider is refused
     rate_limits={  # the provider paces at exactly this (reconciler/ratelimit.py)
         "cloud_recording": DocumentedLimit(RateLimit(10), "10 requests/s per App ID, every call together "
                                                           "(anyRTC cloud recording document)"),

@@ -13,6 +13,7 @@ DESCRIPTOR = VendorDescriptor(
     official_hosts=("rtc-api.zego.im",  # seed 000, and the regional access points
                     *(f"rtc-api-{region}.zego.im" for region in ("sha", "hkg", "fra", "lax", "bom", "sgp"))),
     kinds=frozenset({"MixTask", "StreamRule"}),
+    rules_for_every_vendor=frozenset({"StreamRule"}),  # a StreamRule of another vendor's Provider is refused
     regional_endpoints={region: f"https://rtc-api-{region}.zego.im"
                         for region in ("sha", "hkg", "fra", "lax", "bom", "sgp")},
     rate_limits={  # per AppId
