@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from reconciler import httplog
+from reconciler import httplog, startup
 from reconciler.errors import Interrupted, ManifestErrors, ReconcilerError
 from reconciler.safe_text import printable
 
@@ -61,7 +61,9 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             module, attribute, _ = COMMANDS[cmd_name]
-            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+            with startup.loading_command():
+                loaded = importlib.import_module(module)
+            self.add_command(getattr(loaded, attribute), cmd_name)
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
