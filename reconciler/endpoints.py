@@ -10,7 +10,6 @@ RECONCILER_ALLOW_ENDPOINTS (comma-separated URLs).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -83,6 +82,8 @@ def load_endpoints_file(path: Path | str | None) -> dict[str, str]:
         if not env:
             return {}
         path = env
+    import json  # only when there is a file: `validate` in a pre-commit hook rarely has one
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -14,7 +13,6 @@ from reconciler.errors import ManifestErrors
 from reconciler.model.manifest import load_manifests
 from reconciler.model.source import find_manifest_files
 from reconciler.safe_text import one_line
-from reconciler.secrets import REDACTOR
 
 
 def _allowances(paths: tuple[Path, ...], endpoints_file: Path | None, allowed: tuple[str, ...]) -> Allowances:
@@ -50,6 +48,10 @@ def validate_command(paths: tuple[Path, ...], fmt: str, endpoints_file: Path | N
     except ManifestErrors as exc:
         if fmt != "json":
             raise
+        import json  # json output only: text output (pre-commit hooks) skips the import
+
+        from reconciler.secrets import REDACTOR
+
         click.echo(REDACTOR(json.dumps({"valid": False, "skipped": [str(p) for p in skipped], "errors": [
             {"file": e.file, "line": e.line, "column": e.column, "resource": e.resource or None,
              "field": e.field or None, "message": e.message} for e in exc.errors]}, indent=2)))
@@ -58,6 +60,8 @@ def validate_command(paths: tuple[Path, ...], fmt: str, endpoints_file: Path | N
     for kind, _ in manifests.resources:
         counts[kind] = counts.get(kind, 0) + 1
     if fmt == "json":
+        import json
+
         click.echo(json.dumps({"valid": True, "files": manifests.files, "resources": dict(sorted(counts.items())),
                                "skipped": manifests.skipped, "errors": []}, indent=2))
         return 0

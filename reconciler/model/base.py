@@ -22,6 +22,12 @@ ResourceName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
+def empty_list() -> list[Any]:
+    """`default_factory` of list fields. Not `list` itself: pydantic reads each factory's signature, and a
+    builtin's is parsed with tokenize, whose regexes take milliseconds of every start-up to compile."""
+    return []
+
+
 class StrictModel(BaseModel):
     """Unknown fields are errors (the loader adds a did-you-mean); YAML keys are camelCase."""
 

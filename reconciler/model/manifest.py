@@ -12,7 +12,6 @@ references all name valid resources.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -298,6 +297,8 @@ def _check_credentials(spec: ProviderSpec, smap: SourceMap, label: str) -> list[
 def _translate(
     exc: ValidationError, model: type[BaseModel], prefix: FieldPath, smap: SourceMap, label: str
 ) -> list[ManifestError]:
+    import difflib  # only when there are errors to explain
+
     out = []
     misspelt: set[FieldPath] = set()  # "missing x" is noise when the same mapping has a near-miss of x
     for err in exc.errors():
@@ -358,6 +359,8 @@ def _model_in(annotation: Any) -> Any:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

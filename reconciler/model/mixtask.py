@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from reconciler.model.base import ResourceName, StrictModel
+from reconciler.model.base import ResourceName, StrictModel, empty_list
 from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.registry import Reference, register_kind
 
@@ -29,7 +29,7 @@ class MixTaskSpec(StrictModel):
     provider: ResourceName
     channel: str = Field(min_length=1, max_length=64)
     layout: ResourceName
-    layouts: list[ResourceName] = Field(default_factory=list)  # more layouts, picked by head count (Aliyun)
+    layouts: list[ResourceName] = Field(default_factory=empty_list)  # more layouts, picked by head count (Aliyun)
     output: MixOutput = Field(default_factory=MixOutput)
     state: Literal["running", "paused", "stopped"] = "running"
     task_id: str | None = Field(default=None, pattern=TASK_ID_PATTERN)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from reconciler.model.base import HEX_COLOUR, ResourceName, SecretRef, StrictModel
+from reconciler.model.base import HEX_COLOUR, ResourceName, SecretRef, StrictModel, empty_list
 from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.registry import Reference, register_kind
 
@@ -88,7 +88,7 @@ class Storage(StrictModel):
     bucket: str
     access_key: SecretRef
     secret_key: SecretRef
-    file_name_prefix: list[str] = Field(default_factory=list)
+    file_name_prefix: list[str] = Field(default_factory=empty_list)
 
 
 class VodVideo(StrictModel):
