@@ -6,6 +6,8 @@ Checked on sys.modules in a fresh interpreter, never by timing.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import click
 import pytest
 
 from reconciler import cli as cli_module
+from reconciler.vendors import VENDOR_PACKAGES
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("httpx", "prometheus_client", "reconciler.emulator", "deepdiff", "reconciler.providers", "rich")
@@ -30,11 +33,18 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
-def _modules_after(*argv: str) -> tuple[int, list[str]]:
+def _probe(*argv: str, env: dict[str, str] | None = None) -> tuple[int, list[str], str]:
+    """Run the CLI in a fresh interpreter: its exit code, the modules it imported, what it wrote on stderr."""
     done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=REPO,
-                          check=False)
-    report = json.loads(done.stderr.strip().splitlines()[-1])
-    return report["code"], report["modules"]
+                          check=False, env=env)
+    *lines, last = done.stderr.strip().splitlines()
+    report = json.loads(last)
+    return report["code"], report["modules"], "\n".join(lines)
+
+
+def _modules_after(*argv: str) -> tuple[int, list[str]]:
+    code, modules, _ = _probe(*argv)
+    return code, modules
 
 
 @pytest.mark.parametrize("argv", [("--help",), ("validate", "examples/aliyun"), ("validate", "--help")])
@@ -102,3 +112,91 @@ def test_help_lists_every_command_once_imported_or_not() -> None:
     text = cli_module.cli.get_help(ctx)
     for name in cli_module.COMMANDS:
         assert f"\n  {name} " in text
+
+
+# --- what `validate` builds and imports follows the manifests -------------------------------------------
+
+RULES_MODULES = {f"reconciler.vendors.{v}.rules" for v in VENDOR_PACKAGES}
+KIND_MODELS = {f"reconciler.model.{m}" for m in ("layout", "mixtask", "provider", "recording", "streamrule")}
+
+
+@pytest.mark.parametrize(("example", "rules", "models"), [
+    ("aliyun", {"aliyun"}, {"layout", "mixtask", "provider"}),
+    ("anyrtc", {"anyrtc"}, {"layout", "provider", "recording"}),
+    ("tencent", {"aliyun", "tencent"}, {"layout", "mixtask", "provider"}),  # aliyun's: only it takes `layouts`
+    ("zego", {"aliyun", "zego"}, {"layout", "mixtask", "provider", "streamrule"}),
+])
+def test_validate_builds_the_kinds_and_imports_the_vendor_rules_its_manifests_need(
+        example: str, rules: set[str], models: set[str]) -> None:
+    code, modules, _ = _probe("validate", f"examples/{example}")
+    assert code == 0
+    assert RULES_MODULES & set(modules) == {f"reconciler.vendors.{v}.rules" for v in rules}
+    assert KIND_MODELS & set(modules) == {f"reconciler.model.{m}" for m in models}
+
+
+def test_validate_skips_pydantic_plugin_discovery_and_package_metadata() -> None:
+    code, modules, _ = _probe("validate", "examples/aliyun")
+    assert code == 0
+    assert [m for m in modules if m.startswith(("importlib.metadata", "email"))] == []
+    assert "pydantic.main" in modules  # the models were built all the same
+
+
+def test_with_plugins_switched_on_pydantic_looks_them_up_as_usual() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    code, modules, _ = _probe("validate", "examples/aliyun", env={**env, "PYDANTIC_DISABLE_PLUGINS": ""})
+    assert code == 0 and "importlib.metadata" in modules
+
+
+def test_a_rule_another_vendor_keeps_for_every_vendor_runs_although_only_one_vendor_is_used(tmp_path: Path) -> None:
+    """Loaded lazily, aliyun's "only Aliyun takes `layouts`" still checks a Tencent task, and anyRTC's
+    "a Recording is anyRTC's" a Recording of a ZEGO provider, in a process that imported nothing before."""
+    shutil.copytree(REPO / "examples" / "tencent", tmp_path / "tencent")
+    mix = tmp_path / "tencent" / "mix.yaml"
+    mix.write_text(mix.read_text(encoding="utf-8").replace("  layout: slides-and-speaker\n",
+                                                           "  layout: slides-and-speaker\n  layouts: [slides-and-speaker]\n"),
+                   encoding="utf-8")
+    shutil.copytree(REPO / "examples" / "zego", tmp_path / "zego")
+    (tmp_path / "zego" / "recording.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Recording\nmetadata: {name: class-audio}\n"
+        "spec: {provider: zego-demo, channel: class, media: audio}\n", encoding="utf-8")
+    code, _, stderr = _probe("validate", str(tmp_path / "tencent"))
+    assert code == 1
+    assert "spec.layouts: only Aliyun switches a mix among layouts by head count; tencent takes one `layout`" in stderr
+    code, _, stderr = _probe("validate", str(tmp_path / "zego"))
+    assert code == 1
+    assert "Recording is an anyRTC cloud recording; provider 'zego-demo' belongs to vendor zego" in stderr
+
+
+GC_PROBE = """
+import gc, importlib, json, sys
+from reconciler.cli import main
+
+if sys.argv[1] == "off":
+    gc.disable()
+real_import = importlib.import_module
+while_loading = []
+
+def spy(name, package=None):
+    if name == "reconciler.commands.validate":
+        while_loading.append(gc.isenabled())
+    return real_import(name, package)
+
+importlib.import_module = spy
+try:
+    main(["validate", "examples/aliyun"])
+except SystemExit:
+    pass
+print(json.dumps({"while_loading": while_loading, "after": gc.isenabled(), "frozen": gc.get_freeze_count()}),
+      file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("before", ["on", "off"])
+def test_a_command_module_loads_with_the_collector_paused_then_frozen_and_as_it_was(before: str) -> None:
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, before], capture_output=True, text=True, cwd=REPO,
+                          check=False)
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["while_loading"] == [False]
+    assert report["after"] is (before == "on")  # a caller that switched the collector off keeps it off
+    if before == "on":
+        assert report["frozen"] > 10_000  # what start-up loaded is out of the collector's way from then on

@@ -16,8 +16,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from reconciler.model import registry
 from reconciler.vendors import VENDOR_PACKAGES, descriptor, descriptors, vendor_names
 from tests.conftest import REPO
 
@@ -342,3 +347,44 @@ def test_a_new_vendor_folder_plus_one_registry_line_is_validated_planned_and_emu
     tasks = json.loads(lines["EMULATOR"])["tasks"]
     assert [(t["status"], t["layout"]["canvas"]["width"]) for t in tasks.values()] == [("running", 1280)]
     assert lines["PACKAGE"] == str(copy / "__init__.py")  # the copy ran, not the installed package
+
+
+def test_a_vendor_registers_rules_for_every_vendor_only_for_the_kinds_its_descriptor_names() -> None:
+    """What lets the registry import a vendor's rules only when a manifest needs them (start-up)."""
+    result = _fresh_python(textwrap.dedent("""
+        import json
+        from reconciler.model.registry import RULES
+        from reconciler.vendors import import_rules
+        import_rules()
+        print(json.dumps([[kind, fn.__module__] for (kind, vendor), fns in RULES.items() if vendor is None
+                          for fn in fns]))
+    """))
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    by_vendor = [(kind, module.split(".")[2]) for kind, module in found if module.startswith("reconciler.vendors.")]
+    assert by_vendor, "no vendor keeps a rule for every vendor: the check below would prove nothing"
+    for kind, vendor in by_vendor:
+        assert kind in descriptor(vendor).rules_for_every_vendor, (kind, vendor)
+
+
+def _from(module: str) -> Callable[..., Any]:
+    def fn(*_args: Any) -> Any:
+        return ()
+
+    fn.__module__ = module
+    return fn
+
+
+def test_rules_and_derivers_run_core_first_then_in_registry_order_whatever_the_import_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Vendors' rules are imported when a manifest first needs them, so in any order: the order they run
+    in (and so the order of the errors) must not follow it."""
+    monkeypatch.setattr(registry, "RULES", {})
+    monkeypatch.setattr(registry, "DERIVERS", [])
+    first, second = (f"reconciler.vendors.{v}.rules" for v in VENDOR_PACKAGES[:2])
+    for module in (second, first, "reconciler.model.rules", second):
+        registry.register_rule("SomeKind")(_from(module))
+        registry.register_deriver(_from(module))
+    expected = ["reconciler.model.rules", first, second, second]
+    assert [f.__module__ for f in registry.RULES[("SomeKind", None)]] == expected
+    assert [f.__module__ for f in registry.DERIVERS] == expected
