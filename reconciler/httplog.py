@@ -9,6 +9,7 @@ redactor, which masks every credential value the process resolved. Bodies are cu
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -19,13 +20,19 @@ if TYPE_CHECKING:  # the CLI configures logging on every run, `--help` and `vali
 
 LOG = logging.getLogger("reconciler.http")
 BODY_LIMIT = 2_000
-SENSITIVE_PARAMS = re.compile(r"(?i)([?&](?:[a-z]*sig(?:nature)?|usersig|token|secret|password|access_?token)=)[^&#]*")
+
+
+@functools.cache
+def _sensitive_params() -> re.Pattern[str]:
+    """Query parameters that carry signatures or tokens. Compiled on first use: the CLI imports this module
+    on every run, `--help` and `validate` included, and a case-insensitive pattern is slow to compile."""
+    return re.compile(r"(?i)([?&](?:[a-z]*sig(?:nature)?|usersig|token|secret|password|access_?token)=)[^&#]*")
 
 
 def redact_url(url: str) -> str:
     from reconciler.secrets import MASK, REDACTOR
 
-    return REDACTOR(SENSITIVE_PARAMS.sub(lambda m: m.group(1) + MASK, url))
+    return REDACTOR(_sensitive_params().sub(lambda m: m.group(1) + MASK, url))
 
 
 def _body(content: bytes) -> str:
@@ -33,7 +40,7 @@ def _body(content: bytes) -> str:
 
     text = content.decode("utf-8", errors="replace")
     text = text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"... ({len(text)} characters)"
-    return REDACTOR(SENSITIVE_PARAMS.sub(lambda m: m.group(1) + MASK, "&" + text)[1:])
+    return REDACTOR(_sensitive_params().sub(lambda m: m.group(1) + MASK, "&" + text)[1:])
 
 
 async def _request(request: httpx.Request) -> None:
