@@ -28,7 +28,7 @@ from reconciler.model.base import Envelope, StrictModel
 from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.desired import DesiredResource
 from reconciler.model.provider import ProviderSpec
-from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, Reference, load_vendor_rules, rules_for
+from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, Reference, rules_for
 from reconciler.model.source import (
     FieldPath,
     SourceDocument,
@@ -38,7 +38,7 @@ from reconciler.model.source import (
     load_documents,
     read_bounded,
 )
-from reconciler.vendors import descriptor
+from reconciler.vendors import descriptor, import_rules
 
 if TYPE_CHECKING:  # only for a cast: the Layout models are built when a Layout is read
     from reconciler.model.layout import LayoutSpec
@@ -137,8 +137,7 @@ class ManifestSet:
             if resource.kind in MANAGED_KINDS:
                 desired = resource.spec.to_desired(resource.name, self)  # type: ignore[attr-defined]
                 out.append(desired)
-        for provider in self.of_kind("Provider"):  # each vendor's derivers come with its rules
-            load_vendor_rules("Provider", cast(ProviderSpec, provider.spec).vendor)
+        import_rules(sorted({cast(ProviderSpec, p.spec).vendor for p in self.of_kind("Provider")}))  # their derivers
         for derive in DERIVERS:
             out = derive(out, self)
         return sorted(out, key=lambda d: d.address)

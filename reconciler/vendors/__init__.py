@@ -56,11 +56,16 @@ def descriptors() -> tuple[VendorDescriptor, ...]:
     return tuple(descriptor(name) for name in VENDOR_PACKAGES)
 
 
+_RULES_IMPORTED: set[str] = set()
+
+
 def import_rules(vendors: Iterable[str] | None = None) -> None:
     """Import the `rules` module of each of `vendors` (default: every vendor), which registers its
     validation rules, derivers and renditions (pure)."""
     for name in VENDOR_PACKAGES if vendors is None else vendors:
-        vendor_module(name, "rules")
+        if name not in _RULES_IMPORTED:
+            vendor_module(name, "rules")
+            _RULES_IMPORTED.add(name)
 
 
 def vendors_checking_every_vendor(kind: str) -> tuple[str, ...]:
