@@ -1,7 +1,7 @@
 """The manifest kinds, each a spec model registered under its `kind:` name, and the rules that check them.
 
 Adding a kind is one module that defines its spec model and calls `register_kind`, plus its line in
-`KIND_MODULES`. A spec model may implement:
+`KIND_MODULES` (and in `MANAGED_KINDS` when it is a vendor job). A spec model may implement:
 
 - `references() -> list[Reference]`: other resources it names (checked by the loader);
 - `to_desired(ctx) -> DesiredResource`: the normalised, vendor-neutral desired state (pure);
