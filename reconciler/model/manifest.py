@@ -26,7 +26,6 @@ from reconciler.allowances import Allowances
 from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.model.base import Envelope, StrictModel
 from reconciler.model.confinement import SecretFiles, check_confinement
-from reconciler.model.desired import DesiredResource
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.registry import DERIVERS, KINDS, MANAGED_KINDS, Reference, rules_for
 from reconciler.model.source import (
@@ -40,7 +39,8 @@ from reconciler.model.source import (
 )
 from reconciler.vendors import descriptor, import_rules
 
-if TYPE_CHECKING:  # only for a cast: the Layout models are built when a Layout is read
+if TYPE_CHECKING:  # only for a cast and a type: the Layout models are built when a Layout is read, and
+    from reconciler.model.desired import DesiredResource  # desired state when a plan asks for it
     from reconciler.model.layout import LayoutSpec
 
 

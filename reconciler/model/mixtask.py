@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from reconciler.model.base import ResourceName, StrictModel, empty_list
-from reconciler.model.desired import DesiredResource, Lifecycle
 from reconciler.model.registry import Reference, register_kind
 
 if TYPE_CHECKING:
+    from reconciler.model.desired import DesiredResource, Lifecycle
     from reconciler.model.manifest import ManifestSet
 
 Encoding = Literal["audio-only", "360p", "540p", "720p", "720p-portrait", "1080p"]
@@ -44,6 +44,8 @@ class MixTaskSpec(StrictModel):
         ]
 
     def to_desired(self, name: str, manifests: "ManifestSet") -> DesiredResource:
+        from reconciler.model.desired import DesiredResource  # plan needs it, validate does not
+
         provider = manifests.provider(self.provider)
         layout = manifests.layout(self.layout)
         lifecycle: Lifecycle = {"running": "active", "paused": "paused", "stopped": "inactive"}[self.state]  # type: ignore[assignment]

@@ -132,6 +132,8 @@ def test_validate_builds_the_kinds_and_imports_the_vendor_rules_its_manifests_ne
     assert code == 0
     assert RULES_MODULES & set(modules) == {f"reconciler.vendors.{v}.rules" for v in rules}
     assert KIND_MODELS & set(modules) == {f"reconciler.model.{m}" for m in models}
+    if "recording" not in models and "streamrule" not in models:  # their modules import it at the top
+        assert "reconciler.model.desired" not in modules  # desired state is plan's business, not validate's
 
 
 def test_validate_skips_pydantic_plugin_discovery_and_package_metadata() -> None:

@@ -24,10 +24,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from reconciler.model.desired import DesiredResource
 from reconciler.model.registry import Violation, register_deriver, register_rendition, register_rule
 
 if TYPE_CHECKING:
+    from reconciler.model.desired import DesiredResource
     from reconciler.model.manifest import ManifestSet, Resource
 
 VENDOR = "aliyun"
@@ -125,6 +125,8 @@ def task_layouts(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def layout_resource(layout: Mapping[str, Any], provider: str, app_id: str) -> DesiredResource:
     """The desired custom layout at one Aliyun account, from a normalised Layout (with its name)."""
+    from reconciler.model.desired import DesiredResource  # plan needs it, validate (this module's rules) does not
+
     name = str(layout["name"])
     panes = list(layout["panes"])
     spec = {"name": vendor_name(app_id, name),
