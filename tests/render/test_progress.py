@@ -85,3 +85,18 @@ def test_with_a_background_output_the_lines_come_in_the_order_of_the_events() ->
                                   "  ok MixTask/a start\n"
                                   "Interrupt: starting no new change\n"
                                   "  ok MixTask/c start\n")
+
+
+def test_on_a_terminal_the_live_line_works_with_a_background_output() -> None:
+    screen = io.StringIO()
+    with OrderedOutput() as output:
+        reporter = ApplyReporter(out=Console(file=screen, force_terminal=True, width=120, no_color=True), output=output)
+        reporter.begin(PLAN)
+        reporter.started(PLAN.changes[0])
+        reporter.started(PLAN.changes[1])
+        reporter.finished(ChangeResult("MixTask/a", "start", True, "done"))
+        output.flush()
+        shown = screen.getvalue()
+        reporter.end()
+    assert "ok MixTask/a start" in shown
+    assert "1/3 done, 1 in flight, ETA" in shown
