@@ -17,7 +17,9 @@ from pathlib import Path
 import click
 import pytest
 
+from reconciler import httplog
 from reconciler.cli import main
+from reconciler.commands.plan_apply import apply_output
 from reconciler.emulator.cluster import EmulatorCluster
 from reconciler.render.ordered import OrderedOutput
 from tests.cli.helpers import actions, copy_example, run
@@ -152,3 +154,16 @@ def test_the_confirmation_is_asked_after_the_whole_plan_is_printed(
     assert shown_at_the_question == [planned]
     assert stdout.getvalue() == planned + "Nothing applied.\n" and not stdout.waited_out
     assert "StartMPUTask" not in actions(vendors, "aliyun")
+
+
+@pytest.mark.parametrize(("verbosity", "background"), [(0, True), (1, False), (2, False)])
+def test_with_v_the_output_is_printed_at_once_so_log_lines_keep_their_place(verbosity: int, background: bool) -> None:
+    httplog.configure(verbosity)
+    try:
+        with apply_output() as output:
+            printed_by: list[threading.Thread] = []
+            output.submit(lambda: printed_by.append(threading.current_thread()))
+            output.flush()
+    finally:
+        httplog.configure(0)
+    assert (printed_by != [threading.current_thread()]) is background
