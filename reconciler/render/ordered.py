@@ -29,9 +29,8 @@ class OrderedOutput:
     """Runs printing jobs in submission order, on one background thread (or at once)."""
 
     def __init__(self, *, background: bool = True) -> None:
-        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._idle = threading.Condition()
-        self._pending = 0
+        # a job, a flush marker (set when every job before it has run), or None: stop
+        self._queue: queue.SimpleQueue[Job | threading.Event | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         if background:
@@ -42,23 +41,23 @@ class OrderedOutput:
         if self._thread is None:
             self._raise_error()
             job()
-            return
-        with self._idle:
-            self._pending += 1
-        self._jobs.put(job)
+        else:
+            self._queue.put(job)  # one atomic put: an interrupt cannot leave a job half submitted
 
     def flush(self) -> None:
         """Wait until every job submitted so far has run (at once when called from a job)."""
-        if self._thread is not None and threading.current_thread() is not self._thread:
-            with self._idle:
-                self._idle.wait_for(lambda: self._pending == 0)
+        thread = self._thread
+        if thread is not None and threading.current_thread() is not thread:
+            printed = threading.Event()
+            self._queue.put(printed)
+            printed.wait()
         self._raise_error()
 
     def close(self) -> None:
         """Run what is left and stop the thread (raises nothing: callers flush first to see errors)."""
         thread, self._thread = self._thread, None
         if thread is not None:
-            self._jobs.put(None)
+            self._queue.put(None)
             thread.join()
 
     def __enter__(self) -> OrderedOutput:
@@ -70,16 +69,14 @@ class OrderedOutput:
             self._raise_error()
 
     def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            try:
-                if self._error is None:
-                    job()
-            except BaseException as error:  # kept for the caller's next flush
-                self._error = error
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, threading.Event):
+                item.set()
+            elif self._error is None:
+                try:
+                    item()
+                except BaseException as error:  # kept for the caller's next flush
+                    self._error = error
 
     def _raise_error(self) -> None:
         error, self._error = self._error, None
