@@ -67,15 +67,14 @@ def apply_behind_a_gate(cluster: EmulatorCluster, monkeypatch: pytest.MonkeyPatc
     control(cluster, "aliyun", "faults", {"action": "StartMPUTask", "type": "hold", "count": 1})
     stdout = GatedStdout()
     watch = VendorWatch(cluster, stdout)
-    monkeypatch.setattr(sys, "stdout", stdout)
     watch.start()
-    try:
-        main(["apply", *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", stdout)
+        try:
+            main(["apply", *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
     watch.join(2 * BOUND)
     assert watch.saw_held_call, "the apply never reached the vendor"
     assert not stdout.waited_out, "the apply waited for its own output before its first vendor write"
@@ -142,15 +141,14 @@ def test_the_confirmation_is_asked_after_the_whole_plan_is_printed(
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr(OrderedOutput, "flush", flushing)
-    monkeypatch.setattr(click, "confirm", answer_no)
-    monkeypatch.setattr(sys, "stdin", Terminal())
-    monkeypatch.setattr(sys, "stdout", stdout)
-    try:
-        main(["apply", str(example)])
-    except SystemExit as exc:
-        assert exc.code == 0
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(OrderedOutput, "flush", flushing)
+        patch.setattr(click, "confirm", answer_no)
+        patch.setattr(sys, "stdin", Terminal())
+        patch.setattr(sys, "stdout", stdout)
+        with pytest.raises(SystemExit) as exited:
+            main(["apply", str(example)])
+    assert exited.value.code == 0
     assert shown_at_the_question == [planned]
     assert stdout.getvalue() == planned + "Nothing applied.\n" and not stdout.waited_out
     assert "StartMPUTask" not in actions(vendors, "aliyun")
