@@ -1,6 +1,8 @@
 """Generated manifest trees for the benchmark: N Aliyun MPU tasks spread over files, all valid.
 
-The layout is Aliyun's preset 1 (one full-canvas pane), so no custom layout resource is involved."""
+The layout is Aliyun's preset 1 (one full-canvas pane), so no custom layout resource is involved;
+`switch_layout` turns it into preset 3 (picture-in-picture), which every task then gets by an
+UpdateMPULayout."""
 
 from __future__ import annotations
 
@@ -53,3 +55,13 @@ def write_manifests(root: Path, tasks: int, files: int = 1) -> list[Path]:
         path.write_text("---\n".join(TASK.format(i=i) for i in chunk))
         written.append(path)
     return written
+
+
+SOLO_PANES = "    - {user: host, x: 0, y: 0, width: 1, height: 1}\n"
+PIP_PANES = SOLO_PANES + "    - {user: guest, x: 0.00625, y: 0.00625, width: 0.2361, height: 0.2361}\n"
+
+
+def switch_layout(root: Path) -> None:
+    """Change the shared layout from preset 1 to preset 3: one UpdateMPULayout per task."""
+    provider = root / "provider.yaml"
+    provider.write_text(provider.read_text().replace(SOLO_PANES, PIP_PANES))
