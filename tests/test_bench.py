@@ -22,5 +22,5 @@ def test_bench_prints_the_side_by_side_table() -> None:
                       "start-up: validate"]
     assert "0 throttled" in lines[4]  # the paced apply never provoked a throttled answer
     assert "0 thr.)" in lines[7][:100]  # nor the paced layout update (the tool's cell)
-    assert "0 thr.)" in lines[8][:100]  # nor two keys with two actions each
+    assert "0 thr.)" in lines[8][:110]  # nor two keys with two actions each
     assert lines[-1].startswith("total ") and "reproduce: python bench/run.py" in lines[-1]
