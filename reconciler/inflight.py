@@ -1,4 +1,4 @@
-"""How many HTTP exchanges to keep in flight to one endpoint, learnt from their round trips.
+"""How many HTTP exchanges of one action to keep in flight to one endpoint, learnt from their round trips.
 
 A fixed number is wrong both ways. Against a vendor 100 ms away, 16 exchanges in flight carry at
 most 160 calls a second, below the documented 500/s of StartMPUTask; against a server that answers
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import asyncio
 
 INITIAL = 4
+MINIMUM = 4  # a floor against round trips that vary by themselves; the fixed number was 16
 MAXIMUM = 64
 ALPHA = 2.0  # queued exchanges below which the limit grows
 BETA = 4.0  # queued exchanges above which it shrinks
@@ -39,7 +40,7 @@ RTT_MEMORY = 500  # answers after which the fastest round trip is measured again
 class VegasLimit:
     """The in-flight limit for one endpoint, updated from each answered exchange's round trip."""
 
-    def __init__(self, initial: int = INITIAL, minimum: int = 1, maximum: int = MAXIMUM) -> None:
+    def __init__(self, initial: int = INITIAL, minimum: int = MINIMUM, maximum: int = MAXIMUM) -> None:
         self.minimum, self.maximum = minimum, max(minimum, maximum)
         self.limit = float(min(max(initial, minimum), self.maximum))
         self.slow_start = True
@@ -146,19 +147,22 @@ class InFlightGate:
                 waiter.set_result(None)
 
 
-class EndpointGates:
-    """One gate per endpoint origin (scheme, host and port), shared by every provider that calls it."""
+class InFlightGates:
+    """One gate per endpoint origin (scheme, host and port) and action, shared by every provider that
+    calls it. Per action, because actions differ in how long the vendor works on them (a start may
+    take a second where a status read takes 50 ms): measured against the fastest action, the slow one
+    would look queued and be held to the minimum."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._gates: dict[str, InFlightGate] = {}
+        self._gates: dict[tuple[str, str], InFlightGate] = {}
 
-    def for_endpoint(self, endpoint: str) -> InFlightGate:
+    def gate(self, endpoint: str, action: str) -> InFlightGate:
         from urllib.parse import urlsplit
 
         parts = urlsplit(endpoint)
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
-        gate = self._gates.get(origin)
+        key = (f"{parts.scheme}://{parts.netloc}".lower(), action)
+        gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[origin] = InFlightGate(clock=self.clock)
+            gate = self._gates[key] = InFlightGate(clock=self.clock)
         return gate

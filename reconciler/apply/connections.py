@@ -15,7 +15,7 @@ import httpx
 from reconciler import httplog
 from reconciler.allowances import Allowances, default_env_globs
 from reconciler.endpoints import resolve_endpoint
-from reconciler.inflight import MAXIMUM, EndpointGates
+from reconciler.inflight import MAXIMUM, InFlightGates
 from reconciler.model.manifest import ManifestSet
 from reconciler.model.provider import ProviderSpec
 from reconciler.providers import provider_class
@@ -56,7 +56,7 @@ class VendorConnections:
                                         limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAXIMUM),
                                         event_hooks=httplog.event_hooks())  # logged at -vv, redacted
         self.limiter = limiter or options.limiter or RateLimiter()
-        self.gates = EndpointGates()  # one per endpoint: providers sharing a vendor host share its gate
+        self.gates = InFlightGates()  # per endpoint and action, shared by the providers calling them
         self.providers: dict[str, Provider] = {}
         env_globs = options.allowances().env_globs or default_env_globs()
         for resource in manifests.of_kind("Provider"):
@@ -67,7 +67,7 @@ class VendorConnections:
                 name=resource.name, spec=spec, endpoint=endpoint, client=self.client, limiter=self.limiter,
                 retry=options.retry, sleep=options.sleep, sequences=sequences, events=events,
                 secrets=SecretAccess(dict(manifests.secret_files.get(resource.name, {})), env_globs),
-                gate=self.gates.for_endpoint(endpoint),
+                gates=self.gates,
             )
             self.providers[resource.name] = provider_class(spec.vendor)(ctx)
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import httpx
 
 from reconciler.errors import NOT_SENT, UNKNOWN, CredentialError, VendorError, VendorRateLimited, VendorUnavailable
-from reconciler.inflight import InFlightGate
+from reconciler.inflight import InFlightGates
 from reconciler.model.base import SecretRef
 from reconciler.model.provider import ProviderSpec
 from reconciler.ratelimit import RateLimit, RateLimiter, current_call_throttled, finish_current_call
@@ -44,7 +44,7 @@ class ProviderContext:
     sequences: SequenceSource | None = None
     events: EventSink = lambda _message: None
     secrets: SecretAccess = field(default_factory=SecretAccess)  # what the operator lets it read
-    gate: InFlightGate = field(default_factory=InFlightGate)  # exchanges in flight to this endpoint
+    gates: InFlightGates = field(default_factory=InFlightGates)  # exchanges in flight per endpoint and action
 
     @property
     def vendor(self) -> str:
@@ -159,10 +159,10 @@ class BaseProvider:
         return await call_with_retry(operation, self.ctx.retry, **kwargs)
 
     async def send(self, action: str, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        """Make one HTTP exchange, once the endpoint's gate has room (see inflight.py), turning transport
-        failures into transient VendorErrors."""
+        """Make one HTTP exchange, once the gate of its endpoint and action has room (see inflight.py),
+        turning transport failures into transient VendorErrors."""
         try:
-            async with self.ctx.gate.exchange() as exchange:
+            async with self.ctx.gates.gate(self.ctx.endpoint, action).exchange() as exchange:
                 response = await request()
                 exchange.answered()
             return response
