@@ -147,6 +147,14 @@ class Emulator:
             for action in AliyunEmulator.DEFAULT_LIMITS:
                 self.control("limits", {"action": action, "perSecond": 1_000_000})
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the emulator process used so far (Linux /proc), or None elsewhere."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def throttled(self) -> int:
         return int(self.control("requests")["throttled"])
 
@@ -345,6 +353,22 @@ def load_desired(root: Path) -> list[Any]:
     return [d for d in load_manifests([root]).desired() if d.kind == "MixTask"]
 
 
+def emulator_line(emulator: Emulator, calls: int = 1000) -> str:
+    """Whether the emulator could be the bound: its CPU per answered call beside the client's, for a
+    sequential loop of status reads (each side has a core of its own on 2 cores)."""
+    emulator.reset(unlimited=True)
+    jobs = [[("GetMPUTaskStatus", {"AppId": ACCOUNT["appId"], "TaskId": f"t{i}"})] for i in range(calls)]
+    before, client = emulator.cpu_seconds(), time.process_time()
+    loop_seconds(emulator, jobs, 1)
+    after, client = emulator.cpu_seconds(), time.process_time() - client
+    if before is None or after is None:
+        return "emulator: CPU per call not measured (no /proc)"
+    served, asked = (after - before) / calls, client / calls
+    verdict = "the emulator is not the bound" if served < asked else "the emulator may be the bound"
+    return (f"emulator: {served * 1000:.2f} ms CPU per call answered, the sequential loop's client "
+            f"{asked * 1000:.2f} ms: {verdict}")
+
+
 def local_rows(tasks: int) -> list[str]:
     result = run_local(tasks)
     floor = result["libyaml"]
@@ -405,10 +429,12 @@ def main() -> None:
             for tasks in (int(n) for n in args.sizes.split(",") if n):
                 for row in emulated_rows(tasks, emulator, Path(tmp)):
                     print(row, flush=True)
+            emulator_note = emulator_line(emulator)
         finally:
             emulator.stop()
     for row in startup_rows(args.repeat):
         print(row, flush=True)
+    print(emulator_note)
     print(f"total {fmt(time.perf_counter() - started)}; load average now {os.getloadavg()[0]:.1f}; "
           f"reproduce: python bench/run.py --sizes {args.sizes} --local {args.local} --repeat {args.repeat}")
 
