@@ -40,24 +40,39 @@ class SignedLoop:
                 continue
             return body
 
-    async def run(self, action: str, jobs: list[dict[str, str]], parallel: int) -> None:
-        """Make one call per job, `parallel` at a time (1: strictly one after the other)."""
+    async def run(self, jobs: list[list[tuple[str, dict[str, str]]]], parallel: int) -> None:
+        """Make each job's calls in order, `parallel` jobs at a time (1: strictly one after the other)."""
         queue = list(reversed(jobs))
         async with httpx.AsyncClient(timeout=30) as client:
             async def worker() -> None:
                 while queue:
-                    await self.call(client, action, queue.pop())
+                    for action, params in queue.pop():
+                        await self.call(client, action, params)
 
             await asyncio.gather(*(worker() for _ in range(parallel)))
 
 
+Job = list[tuple[str, dict[str, str]]]  # the calls for one task, in order
+
+
+def status_jobs(app_id: str, task_ids: Mapping[str, str]) -> list[Job]:
+    """One GetMPUTaskStatus per task: what a no-op plan asks."""
+    return [[("GetMPUTaskStatus", {"AppId": app_id, "TaskId": task_id})] for task_id in task_ids.values()]
+
+
 def start_jobs(app_id: str, desired: list[Any], task_ids: Mapping[str, str],
-               layouts: Mapping[str, Mapping[str, str]]) -> list[dict[str, str]]:
-    """StartMPUTask parameters for each desired MixTask, with the TaskIds and layout parameters the tool
-    would send."""
-    return [{"AppId": app_id, "TaskId": task_ids[d.address], **start_params(d.spec, layouts[d.address])}
+               layouts: Mapping[str, Mapping[str, str]]) -> list[Job]:
+    """What the tool sends for each new MixTask on a new state: a GetMPUTaskStatus for the id derived
+    from the manifests (a plan never claims what it did not observe: a lost state may have started it),
+    then StartMPUTask with the TaskId and layout parameters the tool would send."""
+    return [[("GetMPUTaskStatus", {"AppId": app_id, "TaskId": task_ids[d.address]}),
+             ("StartMPUTask", {"AppId": app_id, "TaskId": task_ids[d.address],
+                               **start_params(d.spec, layouts[d.address])})] for d in desired]
+
+
+def update_jobs(app_id: str, desired: list[Any], task_ids: Mapping[str, str],
+                layouts: Mapping[str, Mapping[str, str]]) -> list[Job]:
+    """What the tool sends to change each running task's layout: a GetMPUTaskStatus, then UpdateMPULayout."""
+    return [[("GetMPUTaskStatus", {"AppId": app_id, "TaskId": task_ids[d.address]}),
+             ("UpdateMPULayout", {"AppId": app_id, "TaskId": task_ids[d.address], **layouts[d.address]})]
             for d in desired]
-
-
-def status_jobs(app_id: str, task_ids: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"AppId": app_id, "TaskId": task_id} for task_id in task_ids.values()]

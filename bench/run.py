@@ -31,8 +31,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.loops import SignedLoop, start_jobs, status_jobs  # noqa: E402
-from bench.manifests import write_manifests  # noqa: E402
+from bench.loops import Job, SignedLoop, start_jobs, status_jobs, update_jobs  # noqa: E402
+from bench.manifests import switch_layout, write_manifests  # noqa: E402
 from reconciler.apply.connections import ConnectionOptions  # noqa: E402
 from reconciler.model import load_manifests  # noqa: E402
 from reconciler.model.provider import ProviderSpec  # noqa: E402
@@ -47,7 +47,7 @@ from reconciler.workflow import apply_manifests, plan_manifests  # noqa: E402
 TASKS_PER_FILE = 20
 ACCOUNT = AliyunEmulator.DEMO_ACCOUNTS[0]
 LOOP_BUDGET_S = 30.0  # a paced loop whose floor is longer than this is not run (it is floor-bound anyway)
-ROW = "{:<25}{:>6}  {:<23}{:<38}{:<24}{:<22}"
+ROW = "{:<25}{:>6}  {:<23}{:<50}{:<24}{:<22}"
 
 
 class Unpaced(RateLimiter):
@@ -147,6 +147,14 @@ class Emulator:
             for action in AliyunEmulator.DEFAULT_LIMITS:
                 self.control("limits", {"action": action, "perSecond": 1_000_000})
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the emulator process used so far (Linux /proc), or None elsewhere."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def throttled(self) -> int:
         return int(self.control("requests")["throttled"])
 
@@ -204,18 +212,32 @@ async def tool_apply_then_plan(root: Path, emulator: Emulator) -> tuple[float, f
     return applied, planned
 
 
-def loop_seconds(emulator: Emulator, action: str, jobs: list[dict[str, str]], parallel: int) -> tuple[float, int]:
+def loop_seconds(emulator: Emulator, jobs: list[Job], parallel: int) -> tuple[float, int]:
     loop = SignedLoop(emulator.url, ACCOUNT["appId"], ACCOUNT["accessKeyId"], ACCOUNT["accessKeySecret"])
     started = time.perf_counter()
-    asyncio.run(loop.run(action, jobs, parallel))
+    asyncio.run(loop.run(jobs, parallel))
     return time.perf_counter() - started, loop.throttled
+
+
+def window_floor(calls: int, limit: RateLimit) -> float:
+    """The vendor's sliding window lets `limit.calls` through at once, then as many more each window."""
+    return max(0.0, (-(-calls // limit.calls) - 1) * limit.window)
+
+
+def cli_seconds(args: list[str]) -> float:
+    """Wall time of `reconciler ARGS` as a user runs it (start-up and printed output included)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    return elapsed
 
 
 def fmt(seconds: float) -> str:
     return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
 
 
-def emulated_rows(tasks: int, emulator: Emulator) -> list[str]:
+def emulated_rows(tasks: int, emulator: Emulator, workdir: Path) -> list[str]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "m"
@@ -225,8 +247,7 @@ def emulated_rows(tasks: int, emulator: Emulator) -> list[str]:
         starts = start_jobs(ACCOUNT["appId"], desired, ids, layout_params(desired))
         statuses = status_jobs(ACCOUNT["appId"], ids)
         limit = AliyunProvider.RATE_LIMITS["StartMPUTask"]
-        # the vendor's sliding window lets `calls` through at once, then `calls` more each window
-        floor = max(0.0, (-(-tasks // limit.calls) - 1) * limit.window)
+        floor = window_floor(tasks, limit)
 
         # paced, at the documented limits
         emulator.reset(unlimited=False)
@@ -239,12 +260,12 @@ def emulated_rows(tasks: int, emulator: Emulator) -> list[str]:
                 cells.append("not run (floor-bound)")
                 continue
             emulator.reset(unlimited=False)
-            seconds, thr = loop_seconds(emulator, "StartMPUTask", starts, parallel)
+            seconds, thr = loop_seconds(emulator, starts, parallel)
             cells.append(f"{fmt(seconds)} ({floor / seconds:.2f}, {thr} thr.)")
         emulator.reset(unlimited=True)
-        loop_seconds(emulator, "StartMPUTask", starts, 10)  # tasks to observe
+        loop_seconds(emulator, starts, 10)  # tasks to observe
         for parallel in (1, 10):
-            seconds, _ = loop_seconds(emulator, "GetMPUTaskStatus", statuses, parallel)
+            seconds, _ = loop_seconds(emulator, statuses, parallel)
             plan_cells.append(seconds)
         rows.append(ROW.format("apply, paced", tasks, f"limit {limit.per_second:g}/s: {fmt(floor)}", *cells))
         sequential = plan_cells[0]
@@ -255,15 +276,97 @@ def emulated_rows(tasks: int, emulator: Emulator) -> list[str]:
 
         # pacing off, emulator unlimited: the tool's own cost
         emulator.reset(unlimited=True)
-        seq, _ = loop_seconds(emulator, "StartMPUTask", starts, 1)
+        seq, _ = loop_seconds(emulator, starts, 1)
         emulator.reset(unlimited=True)
-        par, _ = loop_seconds(emulator, "StartMPUTask", starts, 10)
+        par, _ = loop_seconds(emulator, starts, 10)
         emulator.reset(unlimited=True)
         tool = asyncio.run(tool_apply(root, emulator, paced=False))
         rows.append(ROW.format("apply, unpaced+unlimited", tasks, f"seq. loop {fmt(seq)}",
                                f"{fmt(tool)} ({tool / seq:.2f}x)", f"{fmt(seq)} (1.00x)",
                                f"{fmt(par)} ({par / seq:.2f}x)"))
+        rows.append(layout_update_row(tasks, root, emulator, workdir, desired, ids))
+    rows.append(two_keys_row(tasks, emulator, workdir))
     return rows
+
+
+def layout_update_row(tasks: int, root: Path, emulator: Emulator, workdir: Path, desired: list[Any],
+                      ids: dict[str, str]) -> str:
+    """Every task's layout changed, applied by the command line as a user runs it, paced at the
+    UpdateMPULayout limit: the figure is the rate its writes reached (first to last answer, at the
+    emulator), beside the whole command's time (start-up, observing every task, printing included)."""
+    limit = AliyunProvider.RATE_LIMITS["UpdateMPULayout"]
+    floor = window_floor(tasks, limit)
+    emulator.reset(unlimited=False)
+    state = workdir / f"layout-{tasks}.db"
+    common = ["--state", f"sqlite:///{state}", "--endpoints-file", str(workdir / "endpoints.json")]
+    cli_seconds(["apply", *common, "--auto-approve", str(root)])  # every task running, preset 1
+    switch_layout(root)
+    before = emulator.throttled()
+    seconds = cli_seconds(["apply", *common, "--auto-approve", str(root)])
+    requests = emulator.control("requests")
+    first, last = requests["spans"]["UpdateMPULayout"]
+    updated = sum(requests["actions"]["UpdateMPULayout"].values())
+    assert updated == tasks, requests["actions"]
+    share = f"writes at {floor / (last - first):.2f} of limit" if floor > 0 and last > first else "one window"
+    cells = [f"{fmt(seconds)} ({share}, {emulator.throttled() - before} thr.)"]
+    updates = update_jobs(ACCOUNT["appId"], desired, ids, layout_params(load_desired(root)))
+    for parallel in (1, 10):
+        if floor > LOOP_BUDGET_S:
+            cells.append("not run (floor-bound)")
+            continue
+        before = emulator.throttled()
+        loop, _ = loop_seconds(emulator, updates, parallel)
+        cells.append(f"{fmt(loop)} ({floor / loop:.2f}, {emulator.throttled() - before} thr.)")
+    return ROW.format("layout update, paced, CLI", tasks, f"limit {limit.per_second:g}/s: {fmt(floor)}", *cells)
+
+
+def two_keys_row(tasks: int, emulator: Emulator, workdir: Path) -> str:
+    """Two AccessKeys, two actions each, at once: a quarter of the tasks per key and action gets its
+    layout changed (UpdateMPULayout) or leaves the manifests (StopMPUTask with --prune). Each
+    (key, action) has its own 20/s: the figure is the rate each action's writes reached."""
+    limits = {action: AliyunProvider.RATE_LIMITS[action] for action in ("UpdateMPULayout", "StopMPUTask")}
+    share = tasks // 4  # tasks per key and action
+    floors = {action: window_floor(share, limit) for action, limit in limits.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "m"
+        files = max(1, tasks // TASKS_PER_FILE)
+        write_manifests(root, tasks, files, two_keys=True)
+        emulator.reset(unlimited=False)
+        common = ["--state", f"sqlite:///{Path(tmp) / 'state.db'}", "--endpoints-file", str(workdir / "endpoints.json")]
+        cli_seconds(["apply", *common, "--auto-approve", str(root)])
+        write_manifests(root, tasks, files, two_keys=True, keep=lambda i: (i // 2) % 2 == 0)
+        switch_layout(root)
+        before = emulator.throttled()
+        seconds = cli_seconds(["apply", *common, "--auto-approve", "--prune", str(root)])
+        requests = emulator.control("requests")
+    reached = []
+    for action, floor in floors.items():
+        assert sum(requests["actions"][action].values()) == 2 * share, requests["actions"]
+        first, last = requests["spans"][action]
+        reached.append(f"{floor / (last - first):.2f} of limit" if floor > 0 and last > first else "1 window")
+    cell = f"{fmt(seconds)} (update {reached[0]}, stop {reached[1]}, {emulator.throttled() - before} thr.)"
+    floor_text = f"20/s each: {fmt(max(floors.values()))}"
+    return ROW.format("update+stop, 2 keys, CLI", tasks, floor_text, cell, "-", "-")
+
+
+def load_desired(root: Path) -> list[Any]:
+    return [d for d in load_manifests([root]).desired() if d.kind == "MixTask"]
+
+
+def emulator_line(emulator: Emulator, calls: int = 1000) -> str:
+    """Whether the emulator could be the bound: its CPU per answered call beside the client's, for a
+    sequential loop of status reads (each side has a core of its own on 2 cores)."""
+    emulator.reset(unlimited=True)
+    jobs = [[("GetMPUTaskStatus", {"AppId": ACCOUNT["appId"], "TaskId": f"t{i}"})] for i in range(calls)]
+    before, client = emulator.cpu_seconds(), time.process_time()
+    loop_seconds(emulator, jobs, 1)
+    after, client = emulator.cpu_seconds(), time.process_time() - client
+    if before is None or after is None:
+        return "emulator: CPU per call not measured (no /proc)"
+    served, asked = (after - before) / calls, client / calls
+    verdict = "the emulator is not the bound" if served < asked else "the emulator may be the bound"
+    return (f"emulator: {served * 1000:.2f} ms CPU per call answered, the sequential loop's client "
+            f"{asked * 1000:.2f} ms: {verdict}")
 
 
 def local_rows(tasks: int) -> list[str]:
@@ -311,6 +414,9 @@ def main() -> None:
         local_child(args.local_child)
         return
     os.environ.update(AliyunEmulator.DEMO_ENV)
+    other = AliyunEmulator.DEMO_ACCOUNTS[1]
+    os.environ.update({"ALIYUN_OTHER_ACCESS_KEY_ID": other["accessKeyId"],
+                       "ALIYUN_OTHER_ACCESS_KEY_SECRET": other["accessKeySecret"]})
     started = time.perf_counter()
     print(f"machine: {machine()}")
     print(ROW.format("phase", "N", "floor", "this tool", "sequential loop", "10-way loop"))
@@ -321,12 +427,14 @@ def main() -> None:
         emulator = Emulator(Path(tmp))
         try:
             for tasks in (int(n) for n in args.sizes.split(",") if n):
-                for row in emulated_rows(tasks, emulator):
+                for row in emulated_rows(tasks, emulator, Path(tmp)):
                     print(row, flush=True)
+            emulator_note = emulator_line(emulator)
         finally:
             emulator.stop()
     for row in startup_rows(args.repeat):
         print(row, flush=True)
+    print(emulator_note)
     print(f"total {fmt(time.perf_counter() - started)}; load average now {os.getloadavg()[0]:.1f}; "
           f"reproduce: python bench/run.py --sizes {args.sizes} --local {args.local} --repeat {args.repeat}")
 

@@ -13,6 +13,7 @@ import base64
 import fnmatch
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
@@ -114,26 +115,37 @@ def derived_forms(value: str) -> set[str]:
 
 
 class Redactor:
-    """Replaces every registered secret value, and its derived forms, in a text with a mask."""
+    """Replaces every registered secret value, and its derived forms, in a text with a mask.
+
+    Thread-safe: an apply's output is written by a background thread while the event loop registers
+    the secrets it resolves; a pattern is never built from, or kept for, fewer values than registered.
+    """
 
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        self._values: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
 
     def add(self, secrets: Iterable[Secret]) -> None:
         for secret in secrets:
             value = secret.reveal()
             if len(value) >= MIN_MASKED:
-                self._values |= derived_forms(value)
-                self._pattern = None
+                with self._lock:
+                    self._values |= derived_forms(value)
+                    self._pattern = None
 
     def __call__(self, text: str) -> str:
         if not self._values:
             return text
-        if self._pattern is None:
-            # longest first, so a longer form is masked whole before a shorter one inside it
-            self._pattern = re.compile("|".join(re.escape(v) for v in sorted(self._values, key=len, reverse=True)))
-        return self._pattern.sub(MASK, text)
+        pattern = self._pattern
+        if pattern is None:
+            with self._lock:
+                if self._pattern is None:
+                    # longest first, so a longer form is masked whole before a shorter one inside it
+                    self._pattern = re.compile(
+                        "|".join(re.escape(v) for v in sorted(self._values, key=len, reverse=True)))
+                pattern = self._pattern
+        return pattern.sub(MASK, text)
 
 
 REDACTOR = Redactor()  # process-wide: every resolved secret is registered here

@@ -176,3 +176,42 @@ def test_operator_rate_limit_replaces_the_documented_one(monkeypatch: pytest.Mon
 
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def test_a_distant_vendor_gets_its_documented_500_per_second_because_calls_in_flight_adapt() -> None:
+    """100 ms away, StartMPUTask's 500/s needs about 50 calls in flight (Little's law). The gates learn
+    that from round trips (inflight.py); a fixed 16 in flight could carry 160 calls/s at most."""
+    from reconciler.inflight import InFlightGate, VegasLimit
+
+    def run(gate_limit: VegasLimit) -> tuple[SlidingWindowVendor, float]:
+        time = FakeTime()
+        limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+        limit = RateLimit(500)
+        vendor = SlidingWindowVendor(time, {"StartMPUTask": limit})
+        gate = InFlightGate(gate_limit, clock=time.clock)
+        changes = asyncio.Semaphore(64)  # the apply's --concurrency default
+
+        async def one() -> None:
+            async with changes:
+                await limiter.acquire("aliyun:AK:StartMPUTask", limit)
+                async with gate.exchange() as exchange:
+                    await time.sleep(0.05)  # on the way there
+                    accepted = vendor.arrive("StartMPUTask")
+                    await time.sleep(0.05)  # the answer on its way back
+                    exchange.answered()
+                finish_current_call()
+                assert accepted
+
+        async def main() -> None:
+            await asyncio.gather(*(one() for _ in range(3000)))
+
+        asyncio.run(time.run(main()))
+        return vendor, time.now
+
+    adaptive, elapsed = run(VegasLimit())
+    assert adaptive.throttled == 0
+    # 0.86 of the limit: the pacer counts each call from its answer (the only rule that never overflows
+    # a vendor window), so at 100 ms a 1 s window costs 10 % more; the ramp from 4 in flight costs the rest
+    assert 3000 / elapsed >= 0.85 * 500
+    fixed, fixed_elapsed = run(VegasLimit(initial=16, minimum=16, maximum=16))
+    assert 3000 / fixed_elapsed <= 160

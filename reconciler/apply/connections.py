@@ -15,6 +15,7 @@ import httpx
 from reconciler import httplog
 from reconciler.allowances import Allowances, default_env_globs
 from reconciler.endpoints import resolve_endpoint
+from reconciler.inflight import MAXIMUM, InFlightGates
 from reconciler.model.manifest import ManifestSet
 from reconciler.model.provider import ProviderSpec
 from reconciler.providers import provider_class
@@ -52,8 +53,10 @@ class VendorConnections:
                  limiter: RateLimiter | None = None) -> None:
         self.options = options
         self.client = httpx.AsyncClient(timeout=options.timeout, follow_redirects=False,
+                                        limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAXIMUM),
                                         event_hooks=httplog.event_hooks())  # logged at -vv, redacted
         self.limiter = limiter or options.limiter or RateLimiter()
+        self.gates = InFlightGates()  # per endpoint and action, shared by the providers calling them
         self.providers: dict[str, Provider] = {}
         env_globs = options.allowances().env_globs or default_env_globs()
         for resource in manifests.of_kind("Provider"):
@@ -64,6 +67,7 @@ class VendorConnections:
                 name=resource.name, spec=spec, endpoint=endpoint, client=self.client, limiter=self.limiter,
                 retry=options.retry, sleep=options.sleep, sequences=sequences, events=events,
                 secrets=SecretAccess(dict(manifests.secret_files.get(resource.name, {})), env_globs),
+                gates=self.gates,
             )
             self.providers[resource.name] = provider_class(spec.vendor)(ctx)
 

@@ -1,6 +1,7 @@
 """Executing a Plan: every vendor write bracketed by an intent and an outcome in the state store.
 
-Changes to different resources run concurrently (bounded by `concurrency`), except that a change
+Changes to different resources run concurrently (bounded by `concurrency`; how many of their HTTP
+exchanges are in flight to one endpoint is learnt from round trips, see inflight.py), except that a change
 waits for the changes named in its `wait_for` (and is not attempted when one of them failed);
 how fast calls reach one vendor credential is decided by the providers' token buckets, seeded from
 the vendor's documented limits, so a large apply is paced rather than throttled.
@@ -31,7 +32,7 @@ from reconciler.records import Intent, Observation, ResourceRecord
 from reconciler.secrets import REDACTOR
 from reconciler.state.base import StateStore, utc_now
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 64  # changes in progress; exchanges in flight per endpoint adapt below it (inflight.py)
 
 
 @dataclass(frozen=True)

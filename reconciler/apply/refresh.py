@@ -42,7 +42,7 @@ async def refresh(
     providers: Mapping[str, Provider],
     *,
     desired: Iterable[DesiredResource] = (),
-    concurrency: int = 16,
+    concurrency: int = 64,
 ) -> RefreshResult:
     """Observe every record; for each desired resource the state has no job for, ask the vendor
     whether one runs under the ids derived from the manifests (a lost or new state)."""

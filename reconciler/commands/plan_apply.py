@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Coroutine
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from reconciler.commands.show import emit_plan, format_options, picture_sink, re
 from reconciler.errors import Interrupted
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
+from reconciler.render.ordered import OrderedOutput
 from reconciler.render.progress import ApplyReporter, render_summary
 from reconciler.render.text import render_plan, summary_line
 from reconciler.workflow import (
@@ -87,8 +90,9 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
 @click.option("--allow-empty", is_flag=True,
               help="With --prune: prune even when the manifests lost every resource (of a provider).")
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Apply only these resources.")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
-              help="Changes in flight at once; vendor rate limits pace the calls regardless.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=64, show_default=True,
+              help="Changes in progress at once. How many calls are in flight to each vendor endpoint adapts to "
+                   "its round trips (1 to 64), and vendor rate limits pace the calls regardless.")
 def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
                   allowed_endpoints: tuple[str, ...], auto_approve: bool, prune: bool, allow_empty: bool,
                   targets: tuple[str, ...], concurrency: int) -> int:
@@ -103,26 +107,41 @@ def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path 
             raise click.UsageError("--prune, --allow-empty and --target shape a plan when it is made; "
                                    "pass them to `reconciler plan --out`, not when applying a saved plan")
         return _apply_saved(paths[0], state_url, endpoints_file, allowed_endpoints, concurrency)
-    def confirm(plan: Plan) -> bool:
-        if auto_approve:
-            return True
-        if not sys.stdin.isatty():
-            raise click.UsageError("apply needs confirmation: run it in a terminal or pass --auto-approve")
-        return click.confirm(f"Apply these changes? ({summary_line(plan)})", default=False)
-
     store = open_store(state_url)
-    reporter = ApplyReporter(sys.stdout)
-    try:
-        with ApplyInterrupts(lambda: _acknowledge(reporter)) as interrupts:
-            outcome = _run_apply(reporter, interrupts, lambda follow: apply_manifests(
-                paths, store, build_connection_options(endpoints_file, allowed_endpoints),
-                PlanOptions(prune=prune, targets=_targets(targets), allow_empty=allow_empty),
-                confirm=confirm, on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency,
-                follow=follow,
-            ))
-    finally:
-        store.close()
-    return _finish(outcome, reporter, nothing_applied=outcome.plan.has_changes)
+    with apply_output() as output:
+        def confirm(plan: Plan) -> bool:
+            if auto_approve:
+                return True
+            output.flush()  # the whole plan is printed before the question about it
+            if not sys.stdin.isatty():
+                raise click.UsageError("apply needs confirmation: run it in a terminal or pass --auto-approve")
+            return click.confirm(f"Apply these changes? ({summary_line(plan)})", default=False)
+
+        reporter = ApplyReporter(sys.stdout, output=output)
+        try:
+            with ApplyInterrupts(lambda: _acknowledge(reporter)) as interrupts:
+                outcome = _run_apply(reporter, interrupts, lambda follow: apply_manifests(
+                    paths, store, build_connection_options(endpoints_file, allowed_endpoints),
+                    PlanOptions(prune=prune, targets=_targets(targets), allow_empty=allow_empty),
+                    confirm=confirm, on_plan=plan_printer(output), concurrency=concurrency, follow=follow,
+                ))
+        finally:
+            store.close()
+        return _finish(outcome, reporter, nothing_applied=outcome.plan.has_changes)
+
+
+def apply_output() -> OrderedOutput:
+    """Where an apply prints: a background thread, so rendering overlaps the vendor calls; with `-v`
+    at once instead, so that the log lines on stderr and the output keep their order."""
+    return OrderedOutput(background=not logging.getLogger("reconciler").isEnabledFor(logging.INFO))
+
+
+def plan_printer(output: OrderedOutput) -> Callable[[Plan], None]:
+    """Print the plan through `output`: apply's first write need not wait for it."""
+    def show(plan: Plan) -> None:
+        output.submit(partial(render_plan, plan, sys.stdout))  # the stream of now, not of when it runs
+
+    return show
 
 
 def _acknowledge(reporter: ApplyReporter) -> None:
@@ -133,7 +152,9 @@ def _acknowledge(reporter: ApplyReporter) -> None:
 
 def _run_apply(reporter: ApplyReporter, interrupts: ApplyInterrupts,
                start: Callable[[ApplyFollow], Coroutine[Any, Any, ApplyOutcome]]) -> ApplyOutcome:
-    """Run one apply with its changes printed as they finish; a second Ctrl-C abandons the calls in flight."""
+    """Run one apply with its changes printed as they finish; a second Ctrl-C abandons the calls in flight.
+
+    However it ends, everything reported is printed before this returns or raises (`reporter.end`)."""
     def begin(plan: Plan) -> None:
         interrupts.executing(plan)
         reporter.begin(plan)
@@ -173,12 +194,13 @@ def _apply_saved(plan_file: Path, state_url: str, endpoints_file: Path | None,
                  allowed_endpoints: tuple[str, ...], concurrency: int) -> int:
     saved = read_saved_plan(plan_file)
     store = open_store(state_url)
-    reporter = ApplyReporter(sys.stdout)
-    try:
-        with ApplyInterrupts(lambda: _acknowledge(reporter)) as interrupts:
-            outcome = _run_apply(reporter, interrupts, lambda follow: apply_saved_plan(
-                saved, store, build_connection_options(endpoints_file, allowed_endpoints),
-                on_plan=lambda plan: render_plan(plan, sys.stdout), concurrency=concurrency, follow=follow))
-    finally:
-        store.close()
-    return _finish(outcome, reporter, nothing_applied=False)
+    with apply_output() as output:
+        reporter = ApplyReporter(sys.stdout, output=output)
+        try:
+            with ApplyInterrupts(lambda: _acknowledge(reporter)) as interrupts:
+                outcome = _run_apply(reporter, interrupts, lambda follow: apply_saved_plan(
+                    saved, store, build_connection_options(endpoints_file, allowed_endpoints),
+                    on_plan=plan_printer(output), concurrency=concurrency, follow=follow))
+        finally:
+            store.close()
+        return _finish(outcome, reporter, nothing_applied=False)

@@ -8,7 +8,8 @@ never interprets vendor semantics; it only routes, counts and injects faults.
 Control API (every vendor server, under the reserved prefix `/_emulator/`):
     GET  /_emulator/state      every task held: id, status, last accepted parameters
     GET  /_emulator/requests   counts per action and outcome, throttled count, requests in flight
-                               (received, not yet answered; held calls included), calls held, recent log
+                               (received, not yet answered; held calls included), calls held, per action
+                               the times of its first and last answer (`spans`), recent log
     GET  /_emulator/faults     the fault rules in force; DELETE clears them
     POST /_emulator/faults     {"action": "StartMPUTask"|"*",
                                 "type": "error"|"latency"|"timeout"|"lost-response"|"hold",
@@ -169,6 +170,7 @@ class VendorEmulator(ABC):
         self.in_flight: dict[str, int] = defaultdict(int)  # requests received and not yet answered
         self.held: list[HeldCall] = []  # oldest first
         self.log: deque[dict[str, Any]] = deque(maxlen=500)
+        self.spans: dict[str, list[float]] = {}  # action -> [first, last] time a call of it was answered
         self._random = random.Random(0)
 
     # -- what a vendor implements ------------------------------------------------------------
@@ -277,8 +279,11 @@ class VendorEmulator(ABC):
     def _account(self, action: str, request: EmulatorRequest, response: EmulatorResponse) -> None:
         with self.lock:
             self.counts[action][response.outcome] += 1
+            now = self.clock.now()
+            span = self.spans.setdefault(action, [now, now])
+            span[1] = now
             self.log.append({
-                "time": round(self.clock.now(), 3),
+                "time": round(now, 3),
                 "action": action,
                 "outcome": response.outcome,
                 "method": request.method,
@@ -320,6 +325,7 @@ class VendorEmulator(ABC):
                     "throttled": self.throttled,
                     "inFlight": {a: n for a, n in self.in_flight.items() if n},
                     "held": dict(Counter(c.action for c in self.held)),
+                    "spans": {a: list(span) for a, span in self.spans.items()},
                     "log": list(self.log),
                 })
             if name == "faults":
@@ -364,6 +370,7 @@ class VendorEmulator(ABC):
                 self.faults.clear()
                 self.counts.clear()
                 self.log.clear()
+                self.spans.clear()
                 self.throttled = 0
                 self.limits = dict(self.DEFAULT_LIMITS)
                 self.rates.clear()

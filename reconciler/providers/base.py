@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import httpx
 
 from reconciler.errors import NOT_SENT, UNKNOWN, CredentialError, VendorError, VendorRateLimited, VendorUnavailable
+from reconciler.inflight import InFlightGates
 from reconciler.model.base import SecretRef
 from reconciler.model.provider import ProviderSpec
 from reconciler.ratelimit import RateLimit, RateLimiter, current_call_throttled, finish_current_call
@@ -43,6 +44,7 @@ class ProviderContext:
     sequences: SequenceSource | None = None
     events: EventSink = lambda _message: None
     secrets: SecretAccess = field(default_factory=SecretAccess)  # what the operator lets it read
+    gates: InFlightGates = field(default_factory=InFlightGates)  # exchanges in flight per endpoint and action
 
     @property
     def vendor(self) -> str:
@@ -157,9 +159,13 @@ class BaseProvider:
         return await call_with_retry(operation, self.ctx.retry, **kwargs)
 
     async def send(self, action: str, request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        """Make one HTTP exchange, turning transport failures into transient VendorErrors."""
+        """Make one HTTP exchange, once the gate of its endpoint and action has room (see inflight.py),
+        turning transport failures into transient VendorErrors."""
         try:
-            return await request()
+            async with self.ctx.gates.gate(self.ctx.endpoint, action).exchange() as exchange:
+                response = await request()
+                exchange.answered()
+            return response
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # no connection, so no request: refused, unresolvable, TLS handshake failed
             raise VendorUnavailable(self.vendor, "ConnectionError",

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from rich.console import Console
-from rich.markup import escape as escape_markup
 
 from reconciler.model.registry import as_rendered
 from reconciler.plan.types import Action, Change, Plan
+from reconciler.render.lines import Part, StyledLines
 from reconciler.render.svg import can_draw
 from reconciler.safe_text import one_line
 from reconciler.secrets import REDACTOR
@@ -70,11 +70,6 @@ def console(stream: IO[str] | None = None) -> Console:
                    emoji=False)
 
 
-def escape(text: str) -> str:
-    """Data shown on one line: markup, control and bidi characters all shown escaped."""
-    return escape_markup(one_line(text))
-
-
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
     line = (f"{s['start']} to start, {s['update']} to update, {s['stop']} to stop, {s['resume']} to resume, "
@@ -125,33 +120,36 @@ def rendition_notes(change: Change) -> tuple[str, ...]:
     return as_rendered(change.vendor, change.kind, change.after)[1]
 
 
-def render_change(out: Console, change: Change, *, verbose: bool) -> None:
+def change_lines(lines: StyledLines, change: Change, *, verbose: bool) -> None:
+    """The lines of one change: symbol, address and action, then reasons, fields and vendor notes."""
     unverifiable = change.action is Action.NOOP and not change.orphan and bool(change.unverified)
     symbol, colour = UNVERIFIED if unverifiable else SYMBOLS[change.action]
     label = "orphan" if change.orphan and change.action is Action.NOOP else (
         "unverifiable" if unverifiable else "unchanged" if change.action is Action.NOOP else change.display_action)
     if change.action is Action.NOOP and not change.orphan and not unverifiable and not verbose:
         return
-    flags = " [bold red](drift)[/]" if change.drift else ""
-    out.print(f"  [{colour}]{escape(symbol)} {escape(change.address)}[/]  {escape(label)}{flags}")
+    flags: tuple[Part, ...] = (" ", ("(drift)", "bold red")) if change.drift else ()
+    lines.line("  ", (f"{one_line(symbol)} {one_line(change.address)}", colour), f"  {one_line(label)}", *flags)
     for reason in change.reasons:
-        out.print(f"      [dim]{escape(reason)}[/]")
+        lines.line("      ", (one_line(reason), "dim"))
     if change.unverified:
-        out.print(f"      [dim]not observed: {escape(change.unverified)}[/]")
+        lines.line("      ", (f"not observed: {one_line(change.unverified)}", "dim"))
     if change.action is Action.CREATE and change.after is not None:
         for line in _created_fields(change.after):
-            out.print(f"      {escape(line)}")
+            lines.line(f"      {one_line(line)}")
     else:
         for field in change.fields:
-            out.print(f"      {escape(field.path)}: {escape(_value(field.before))} → {escape(_value(field.after))}")
+            lines.line(f"      {one_line(field.path)}: {one_line(_value(field.before))} → "
+                       f"{one_line(_value(field.after))}")
     for note in rendition_notes(change):
-        out.print(f"      [yellow]{escape(change.vendor)}:[/] {escape(note)}")
+        lines.line("      ", (f"{one_line(change.vendor)}:", "yellow"), f" {one_line(note)}")
 
 
-def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = False) -> None:
-    out = console(stream)
+def plan_lines(plan: Plan, *, verbose: bool = False) -> StyledLines:
+    """The whole plan, every line styled as it is printed."""
+    lines = StyledLines()
     for warning in plan.warnings:
-        out.print(f"[yellow]note:[/] {escape(warning)}")
+        lines.line(("note:", "yellow"), f" {one_line(warning)}")
     by_provider: dict[str, list[Change]] = {}
     for change in plan.changes:
         by_provider.setdefault(f"{change.vendor} · Provider/{change.provider}", []).append(change)
@@ -160,12 +158,16 @@ def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = Fa
         changes = by_provider[group]
         if not verbose and not any(c.action.writes or c.orphan or c.unverified for c in changes):
             continue
-        out.print(f"[bold]{escape(group)}[/]")
+        lines.line((one_line(group), "bold"))
         for change in changes:
-            render_change(out, change, verbose=verbose)
+            change_lines(lines, change, verbose=verbose)
         shown = True
     verdict = closing_line(plan)
     if verdict:
-        out.print(verdict if not shown or not plan.verified else "No changes.")
-    out.print(f"[bold]Plan:[/] {escape(summary_line(plan))}")
+        lines.line(verdict if not shown or not plan.verified else "No changes.")
+    lines.line(("Plan:", "bold"), f" {one_line(summary_line(plan))}")
+    return lines
 
+
+def render_plan(plan: Plan, stream: IO[str] | None = None, *, verbose: bool = False) -> None:
+    console(stream).print(plan_lines(plan, verbose=verbose))

@@ -99,6 +99,10 @@ def running(cluster: EmulatorCluster) -> set[str]:
     return {tid for tid, task in tasks(cluster, "aliyun").items() if task["status"] in (0, 1)}
 
 
+def finished(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("  ok ")]
+
+
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     return copy_example("aliyun", tmp_path)
@@ -130,6 +134,10 @@ def test_first_ctrl_c_lets_the_call_in_flight_finish_and_starts_nothing_new(
     assert code == 130, err
     assert "Interrupt: starting no new change; waiting for the calls in flight (MixTask/" in out
     assert "Apply: 3 succeeded, 0 failed, 1 not started" in out  # the layouts first, then one task
+    # everything that finished is printed, after the plan and before the summary
+    assert [line.split()[1] for line in finished(out)] == ["Layout/grid-2x2@ali-demo",
+                                                           "Layout/speaker-plus-3@ali-demo", "MixTask/standup-grid"]
+    assert out.index("Plan: 4 to start") < out.index("  ok ") < out.index("Apply: 3 succeeded")
     assert "interrupted: 3 change(s) done, 1 not started; run apply again to continue" in err
     assert actions(vendors, "aliyun")["StartMPUTask"] == 1 and len(running(vendors)) == 1
     records = open_state(tmp_path / ".reconciler" / "state.db").records()
@@ -156,6 +164,9 @@ def test_second_ctrl_c_abandons_the_call_in_flight_and_the_next_run_observes_fir
     assert code == 130, err
     assert "interrupted: abandoned the calls in flight (MixTask/" in err
     assert "the next plan or apply asks the vendor first" in err
+    # what finished before the abandoned call is printed, after the plan
+    assert [line.split()[1] for line in finished(out)] == ["Layout/grid-2x2@ali-demo", "Layout/speaker-plus-3@ali-demo"]
+    assert out.index("Plan: 4 to start") < out.index("  ok ")
     records = open_state(tmp_path / ".reconciler" / "state.db").records()
     [record] = [r for a, r in records.items() if a.startswith("MixTask/")]
     assert record.intent is not None and record.intent.operation == "create"  # uncertain, kept for the next run
