@@ -202,3 +202,33 @@ def test_a_command_module_loads_with_the_collector_paused_then_frozen_and_as_it_
     assert report["after"] is (before == "on")  # a caller that switched the collector off keeps it off
     if before == "on":
         assert report["frozen"] > 10_000  # what start-up loaded is out of the collector's way from then on
+
+
+STAND_IN_PROBE = """
+import json, os, sys
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+from reconciler import startup
+startup.skip_plugin_discovery()
+stand_in = sys.modules[startup.PLUGIN_LOADER]
+from pydantic import BaseModel
+
+class Model(BaseModel):
+    x: int
+
+report = {"validated": Model.model_validate({"x": 1}).x,
+          "plugins_off": list(stand_in.get_plugins()), "metadata_before": "importlib.metadata" in sys.modules,
+          "has_path": hasattr(stand_in, "__path__")}
+report["group"] = stand_in.PYDANTIC_ENTRY_POINT_GROUP  # anything else: the real module answers
+report["real_loaded"] = sys.modules[startup.PLUGIN_LOADER] is not stand_in
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""
+stand_in.get_plugins()
+report["discovered"] = "importlib.metadata" in sys.modules  # pydantic's own discovery ran
+print(json.dumps(report))
+"""
+
+
+def test_the_plugin_loader_stand_in_answers_no_plugins_and_hands_everything_else_to_pydantic() -> None:
+    done = subprocess.run([sys.executable, "-c", STAND_IN_PROBE], capture_output=True, text=True, cwd=REPO, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"validated": 1, "plugins_off": [], "metadata_before": False, "has_path": False,
+                                       "group": "pydantic", "real_loaded": True, "discovered": True}
