@@ -381,23 +381,25 @@ def local_rows(tasks: int) -> list[str]:
 
 
 def startup_rows(repeat: int) -> list[str]:
-    def median(argv: list[str]) -> float:
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            subprocess.run(argv, capture_output=True, check=False)
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
+    """Bare python, `--help` and `validate`, timed in alternation (one of each per round), so a burst of
+    other work on the machine lands on all three alike; each figure is its median over the rounds."""
     repo = Path(__file__).resolve().parents[1]
     # bytecode compiled first, as an installed package has it (pip compiles on install): an editable
     # checkout run with PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(repo / "reconciler")], capture_output=True, check=False)
-    bare = median([sys.executable, "-c", "pass"])
+    commands = {"bare": [sys.executable, "-c", "pass"],
+                "start-up: --help": [sys.executable, "-m", "reconciler", "--help"],
+                "start-up: validate": [sys.executable, "-m", "reconciler", "validate", str(repo / "examples" / "aliyun")]}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, argv in commands.items():
+            started = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=False)
+            times[name].append(time.perf_counter() - started)
+    bare = statistics.median(times["bare"])
     rows = []
-    for label, args in (("start-up: --help", ["--help"]),
-                        ("start-up: validate", ["validate", str(repo / "examples" / "aliyun")])):
-        seconds = median([sys.executable, "-m", "reconciler", *args])
+    for label in ("start-up: --help", "start-up: validate"):
+        seconds = statistics.median(times[label])
         rows.append(ROW.format(label, "-", f"python -c pass {fmt(bare)}",
                                f"{fmt(seconds)} (+{(seconds - bare) * 1000:.0f} ms)", "-", "-"))
     return rows
@@ -407,7 +409,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000", help="N for the emulator rows (comma-separated)")
     parser.add_argument("--local", default="100,1000,10000", help="N for validate and the local-only plan")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per start-up figure (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=15, help="rounds of start-up timings (medians are shown)")
     parser.add_argument("--local-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.local_child is not None:
