@@ -1,7 +1,8 @@
 """Executing a Plan: every vendor write bracketed by an intent and an outcome in the state store.
 
-Changes to different resources run concurrently (bounded by `concurrency`; how many of their HTTP
-exchanges are in flight to one endpoint is learnt from round trips, see inflight.py), except that a change
+Changes to different resources run concurrently (at most `concurrency` per provider and action, so
+one action paced at its limit never holds the slots another needs; how many of their HTTP exchanges
+are in flight to one endpoint is learnt from round trips, see inflight.py), except that a change
 waits for the changes named in its `wait_for` (and is not attempted when one of them failed);
 how fast calls reach one vendor credential is decided by the providers' token buckets, seeded from
 the vendor's documented limits, so a large apply is paced rather than throttled.
@@ -73,7 +74,9 @@ async def execute_plan(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
     result = ApplyResult()
-    gate = asyncio.Semaphore(concurrency)
+    # one bound per provider and action: a thousand updates paced at 20/s must not hold every slot
+    # while stops (their own 20/s) or another credential's changes wait behind them
+    gates: dict[tuple[str, str], asyncio.Semaphore] = {}
     done = {c.address: asyncio.Event() for c in plan.pending()}
     succeeded: set[str] = set()
 
@@ -93,7 +96,8 @@ async def execute_plan(
                                        f"not attempted: {', '.join(failed)} did not succeed first",
                                        outcome=NOT_SENT)
             else:
-                async with gate:
+                async with gates.setdefault((change.provider, change.display_action),
+                                            asyncio.Semaphore(concurrency)):
                     if should_stop():
                         result.not_started.append(change.address)
                         return

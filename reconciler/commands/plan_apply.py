@@ -91,8 +91,9 @@ def plan_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path |
               help="With --prune: prune even when the manifests lost every resource (of a provider).")
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME", help="Apply only these resources.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=64, show_default=True,
-              help="Changes in progress at once. How many calls are in flight to each vendor endpoint adapts to "
-                   "its round trips (1 to 64), and vendor rate limits pace the calls regardless.")
+              help="Changes in progress at once, per provider and action. How many calls are in flight to each "
+                   "vendor endpoint adapts to its round trips (4 to 64), and vendor rate limits pace the calls "
+                   "regardless.")
 def apply_command(paths: tuple[Path, ...], state_url: str, endpoints_file: Path | None,
                   allowed_endpoints: tuple[str, ...], auto_approve: bool, prune: bool, allow_empty: bool,
                   targets: tuple[str, ...], concurrency: int) -> int:
