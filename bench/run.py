@@ -343,8 +343,9 @@ def two_keys_row(tasks: int, emulator: Emulator, workdir: Path) -> str:
     for action, floor in floors.items():
         assert sum(requests["actions"][action].values()) == 2 * share, requests["actions"]
         first, last = requests["spans"][action]
-        reached.append(f"{floor / (last - first):.2f} of limit" if floor > 0 and last > first else "1 window")
-    cell = f"{fmt(seconds)} (update {reached[0]}, stop {reached[1]}, {emulator.throttled() - before} thr.)"
+        reached.append(f"{floor / (last - first):.2f}" if floor > 0 and last > first else "1 window")
+    share = f"update {reached[0]}, stop {reached[1]}" + (" of limit" if "window" not in reached[0] else "")
+    cell = f"{fmt(seconds)} ({share}, {emulator.throttled() - before} thr.)"
     floor_text = f"20/s each: {fmt(max(floors.values()))}"
     return ROW.format("update+stop, 2 keys, CLI", tasks, floor_text, cell, "-", "-")
 
