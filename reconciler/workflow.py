@@ -21,11 +21,11 @@ from reconciler.model.manifest import ManifestSet, Resource, load_manifests, man
 from reconciler.model.provider import ProviderSpec
 from reconciler.model.source import Position, SourceMap
 from reconciler.plan.guard import check_targets
-from reconciler.plan.planner import PlanOptions, make_plan
+from reconciler.plan.planner import Diffed, PlanOptions, diff_now, make_plan
 from reconciler.plan.serialize import ManifestRecord, SavedPlan, observation_changes, plan_to_dict
 from reconciler.plan.types import PLAN_FORMAT_VERSION, Action, Change, Plan
 from reconciler.providers.base import EventSink
-from reconciler.records import Intent, ResourceRecord
+from reconciler.records import Intent, Observation, ResourceRecord
 from reconciler.state.base import StateStore, locked, utc_now
 
 LOG = logging.getLogger("reconciler.workflow")
@@ -82,12 +82,19 @@ async def build_plan(
         check_targets(options.targets, {d.address for d in every} | set(records))
     LOG.info("observing %d job(s) the state knows (state serial %d)", len(records), serial)
     desired = [d for d in every if not options.targets or d.address in options.targets]
-    refreshed = await refresh(records, connections.providers, desired=desired)
+    wanted = {d.address: d for d in every}
+    diffed: dict[str, Diffed] = {}
+
+    def settled(address: str, record: ResourceRecord | None, observation: Observation | None) -> None:
+        if address in wanted:  # diff it now, while the other observations are still on their way
+            diffed[address] = diff_now(wanted[address], record, observation)
+
+    refreshed = await refresh(records, connections.providers, desired=desired, on_settled=settled)
     warnings = [f"{r.address}: {r.message}" for r in refreshed.recoveries] + refreshed.warnings
     plan = make_plan(
         every, refreshed.records, refreshed.observations,
         state_serial=serial, manifest_fingerprint=manifests.fingerprint, created_at=utc_now(),
-        options=options, warnings=tuple(warnings),
+        options=options, warnings=tuple(warnings), diffed=diffed,
     )
     return PlanOutcome(plan, manifests, refreshed)
 

@@ -12,7 +12,7 @@ Refresh returns what it decided; only `apply`, under the lock, writes it to the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import ReconcilerError, VendorError
@@ -43,10 +43,15 @@ async def refresh(
     *,
     desired: Iterable[DesiredResource] = (),
     concurrency: int = 64,
+    on_settled: Callable[[str, ResourceRecord | None, Observation | None], None] = lambda _a, _r, _o: None,
 ) -> RefreshResult:
     """Observe every record; for each desired resource the state has no job for, ask the vendor
-    whether one runs under the ids derived from the manifests (a lost or new state)."""
+    whether one runs under the ids derived from the manifests (a lost or new state). `on_settled`
+    hears each address whose record and observation are known, while other calls are in flight."""
     result = RefreshResult(records=dict(records), observations={})
+
+    def settled(address: str) -> None:
+        on_settled(address, result.records.get(address), result.observations.get(address))
     gate = asyncio.Semaphore(concurrency)
 
     async def find(wanted: DesiredResource) -> None:
@@ -62,6 +67,7 @@ async def refresh(
                 return
         if found is not None:
             _adopt(wanted, found, result)
+        settled(wanted.address)
 
     async def one(record: ResourceRecord) -> None:
         provider = providers.get(record.provider)
@@ -84,6 +90,7 @@ async def refresh(
                         raise
                     result.warnings.append(f"{record.address}: could not observe ({exc}); assuming the last applied state")
                     result.observations[record.address] = Observation("unknown", detail=str(exc))
+        settled(record.address)
 
     unknown = [d for d in desired if (r := records.get(d.address)) is None or (not r.handles and r.intent is None)]
     await asyncio.gather(*(one(r) for r in records.values()), *(find(d) for d in unknown))

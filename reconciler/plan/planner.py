@@ -30,6 +30,21 @@ RESUME_AFTER_UPDATE = "resumeToken"
 
 
 @dataclass(frozen=True)
+class Diffed:
+    """One resource's change, worked out from the record and observation it names (`diff_now`). An
+    apply diffs each resource as its observation comes in, while other calls are still in flight;
+    `make_plan` takes the change only if it is given these very record and observation objects."""
+
+    record: ResourceRecord | None
+    observation: Observation | None
+    change: Change
+
+
+def diff_now(desired: DesiredResource, record: ResourceRecord | None, observation: Observation | None) -> Diffed:
+    return Diffed(record, observation, plan_resource(desired, record, observation))
+
+
+@dataclass(frozen=True)
 class PlanOptions:
     prune: bool = False
     targets: frozenset[str] = frozenset()  # addresses; empty = everything
@@ -46,16 +61,22 @@ def make_plan(
     created_at: str,
     options: PlanOptions = PlanOptions(),
     warnings: tuple[str, ...] = (),
+    diffed: Mapping[str, Diffed] | None = None,
 ) -> Plan:
     changes: list[Change] = []
+    early = diffed or {}
     wanted = {d.address: d for d in desired}
     guard = prune_guard(wanted.values(), records, prune=options.prune, allow_empty=options.allow_empty)
     targets = options.targets | {dep for a in options.targets if a in wanted for dep in wanted[a].depends_on}
     for address in sorted(wanted):
         if targets and address not in targets:
             continue
-        record = records.get(address)
-        changes.append(plan_resource(wanted[address], record, observations.get(address)))
+        record, observation = records.get(address), observations.get(address)
+        done = early.get(address)
+        if done is not None and done.record is record and done.observation is observation:
+            changes.append(done.change)  # the same inputs: the change worked out while calls were in flight
+        else:
+            changes.append(plan_resource(wanted[address], record, observation))
     for address in sorted(set(records) - set(wanted)):
         if options.targets and address not in options.targets:
             continue
