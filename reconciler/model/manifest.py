@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.allowances import Allowances
 from reconciler.errors import ManifestError, ManifestErrors
+from reconciler.gcpause import without_collector
 from reconciler.model.base import Envelope, StrictModel
 from reconciler.model.confinement import SecretFiles, check_confinement
 from reconciler.model.provider import ProviderSpec
@@ -130,6 +131,7 @@ class ManifestSet:
         found = self.get("Provider", provider_name)
         return cast(ProviderSpec, found.spec).vendor if found else None
 
+    @without_collector
     def desired(self) -> list[DesiredResource]:
         """The managed resources as normalised desired state, sorted by address."""
         out = []
@@ -154,6 +156,7 @@ def manifest_digests(paths: Sequence[Path | str]) -> dict[str, str]:
     return out
 
 
+@without_collector
 def load_manifests(paths: Sequence[Path | str], allowances: Allowances | None = None) -> ManifestSet:
     """Load and validate every manifest under `paths`; raise ManifestErrors listing all problems.
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.capabilities import KindCapabilities, capabilities
+from reconciler.gcpause import without_collector
 from reconciler.model.desired import DesiredResource
 from reconciler.plan.guard import prune_guard
 from reconciler.plan.types import Action, Change, FieldChange, Plan
@@ -51,6 +52,7 @@ class PlanOptions:
     allow_empty: bool = False  # let prune act although a provider (or every provider) lost all its resources
 
 
+@without_collector
 def make_plan(
     desired: Iterable[DesiredResource],
     records: Mapping[str, ResourceRecord],

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import LockHeldError, StateError
+from reconciler.gcpause import without_collector
 from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import LockInfo, utc_now
 from reconciler.state.rows import COLUMNS, intent_data, record_from_row
@@ -71,6 +72,7 @@ class PostgresState:
     def serial(self) -> int:
         return int(_one(self._db.execute("SELECT value FROM reconciler_meta WHERE key='serial'"))[0])
 
+    @without_collector
     def records(self) -> dict[str, ResourceRecord]:
         rows = self._db.execute(f"SELECT {COLUMNS} FROM reconciler_resources ORDER BY address").fetchall()
         return {row[0]: record_from_row(tuple(row)) for row in rows}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import LockHeldError, StateError
+from reconciler.gcpause import without_collector
 from reconciler.records import Intent, ResourceRecord
 from reconciler.state.base import LockInfo, holder_alive_here, utc_now
 from reconciler.state.rows import COLUMNS, intent_data, record_from_row
@@ -125,6 +126,7 @@ class SqliteState:
         row = self._db.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
         return int(row[0])
 
+    @without_collector
     def records(self) -> dict[str, ResourceRecord]:
         self._read()
         rows = self._db.execute(f"SELECT {COLUMNS} FROM resources ORDER BY address").fetchall()
