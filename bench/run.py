@@ -273,7 +273,7 @@ def emulated_rows(tasks: int, emulator: Emulator, workdir: Path) -> list[str]:
         sequential = plan_cells[0]
         rows.append(ROW.format("no-op plan (observes)", tasks, f"seq. loop {fmt(sequential)}",
                                f"{fmt(planned)} ({planned / sequential:.2f}x, "
-                               f"+{(planned - sequential) / tasks * 1000:.2f} ms/res)",
+                               f"{(planned - sequential) / tasks * 1000:+.2f} ms/res)",
                                f"{fmt(sequential)} (1.00x)", f"{fmt(plan_cells[1])} ({plan_cells[1] / sequential:.2f}x)"))
 
         # pacing off, emulator unlimited: the tool's own cost
