@@ -20,14 +20,18 @@ R = TypeVar("R")
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """The collector off for the block (left off if the caller had switched it off)."""
+def collector_paused(*, freeze: bool = False) -> Iterator[None]:
+    """The collector off for the block (left off if the caller had switched it off). With `freeze`,
+    what exists at the end is moved out of the collector's generations for good (`gc.freeze`): for
+    what lives as long as the process, such as the modules a command loads."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if collecting:
+            if freeze:
+                gc.freeze()
             gc.enable()
 
 

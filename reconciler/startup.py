@@ -16,7 +16,6 @@ Two costs of every start-up that buy nothing for this tool:
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 import sys
@@ -24,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
+
+from reconciler.gcpause import collector_paused
 
 PLUGIN_LOADER = "pydantic.plugin._loader"
 PLUGINS_OFF = ("__all__", "1", "true")  # the values with which pydantic's own get_plugins() returns ()
@@ -58,11 +59,6 @@ def skip_plugin_discovery() -> None:
 def loading_command() -> Iterator[None]:
     """Around the import of a command's module: no plugin discovery, the collector paused then frozen."""
     skip_plugin_discovery()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # what the command's module loads lives as long as the process: frozen, never walked again
+    with collector_paused(freeze=True):
         yield
-    finally:
-        if collecting:
-            gc.freeze()  # what the command's module loaded lives as long as the process: never walk it again
-            gc.enable()
