@@ -109,6 +109,8 @@ def open_store(state_url: str, *, read_only: bool = False,
     store = open_state(state_url, create=not read_only, on_create=created, on_missing=missing if read_only else None)
     if getattr(store, "created", False):  # PostgreSQL: the schema is made when the store is opened
         created(store)
+    elif getattr(store, "empty_stand_in", False):  # PostgreSQL without tables, read-only: none made
+        missing(store)
     return store
 
 

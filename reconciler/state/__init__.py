@@ -28,7 +28,7 @@ def open_state(url: str | Path = DEFAULT_STATE_URL, *, create: bool = True,
                on_create: Callable[[SqliteState], None] | None = None,
                on_missing: Callable[[SqliteState], None] | None = None) -> StateStore:
     """Open the state at `url`. A SQLite file is created by the first write, which calls `on_create`;
-    with `create=False` (read-only commands) nothing is ever created. `on_missing` is called at the
+    with `create=False` (read-only commands) nothing is ever created, in a file or a database. `on_missing` is called at the
     first read of a SQLite state that does not exist."""
     if isinstance(url, Path):
         return SqliteState(url, create=create, on_create=on_create, on_missing=on_missing)
@@ -40,7 +40,7 @@ def open_state(url: str | Path = DEFAULT_STATE_URL, *, create: bool = True,
     if url.startswith(("postgresql://", "postgres://")):
         from reconciler.state.postgres import PostgresState
 
-        return PostgresState(url)
+        return PostgresState(url, create=create)
     scheme = url.split("://", 1)[0]
     raise StateError(f"unsupported state URL scheme {scheme!r}; use sqlite:///path/to/state.db or postgresql://user@host/db")
 

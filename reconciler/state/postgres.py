@@ -52,17 +52,28 @@ def _one(cursor: Any) -> tuple[Any, ...]:
 
 
 class PostgresState:
-    def __init__(self, url: str) -> None:
+    """With `create=False` (read-only commands) a database without the reconciler's tables is read as an
+    empty state: the tables are made as temporary ones of this session, which PostgreSQL drops when the
+    session ends, so nothing is created in the database."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         if psycopg is None:
             raise StateError("PostgreSQL state needs psycopg: pip install 'rtc-reconciler[postgres]'")
         self.url = url
+        self.created = False  # this open made a new, empty state in the database
+        self.empty_stand_in = False  # no state there, and read-only: an empty one for this session only
         try:
             self._db = psycopg.connect(url, autocommit=True)
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY + 1,))  # one schema writer at a time
                 found = self._db.execute("SELECT to_regclass('reconciler_meta')").fetchone()
-                self.created = found is None or found[0] is None  # this open made a new, empty state
-                self._db.execute(SCHEMA)
+                missing = found is None or found[0] is None
+                if missing and not create:
+                    self.empty_stand_in = True
+                    self._db.execute(SCHEMA.replace("CREATE TABLE", "CREATE TEMPORARY TABLE"))
+                else:
+                    self.created = missing
+                    self._db.execute(SCHEMA)
         except psycopg.Error as exc:
             raise StateError(f"cannot open PostgreSQL state at {_safe(url)}: {exc.__class__.__name__}: "
                              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from None
