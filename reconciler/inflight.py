@@ -38,7 +38,7 @@ RTT_MEMORY = 500  # answers after which the fastest round trip is measured again
 
 
 class VegasLimit:
-    """The in-flight limit for one endpoint, updated from each answered exchange's round trip."""
+    """The in-flight limit for one endpoint and action, updated from each answered exchange's round trip."""
 
     def __init__(self, initial: int = INITIAL, minimum: int = MINIMUM, maximum: int = MAXIMUM) -> None:
         self.minimum, self.maximum = minimum, max(minimum, maximum)
@@ -98,7 +98,7 @@ class Exchange:
 
 
 class InFlightGate:
-    """At most `limit.allowed` exchanges in flight to one endpoint; waiters go in arrival order."""
+    """At most `limit.allowed` exchanges in flight (one endpoint and action); waiters go in arrival order."""
 
     def __init__(self, limit: VegasLimit | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit or VegasLimit()

@@ -96,8 +96,10 @@ async def execute_plan(
                                        f"not attempted: {', '.join(failed)} did not succeed first",
                                        outcome=NOT_SENT)
             else:
-                async with gates.setdefault((change.provider, change.display_action),
-                                            asyncio.Semaphore(concurrency)):
+                key = (change.provider, change.display_action)
+                if key not in gates:
+                    gates[key] = asyncio.Semaphore(concurrency)
+                async with gates[key]:
                     if should_stop():
                         result.not_started.append(change.address)
                         return

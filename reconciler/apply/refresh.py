@@ -52,6 +52,7 @@ async def refresh(
 
     def settled(address: str) -> None:
         on_settled(address, result.records.get(address), result.observations.get(address))
+
     gate = asyncio.Semaphore(concurrency)
 
     async def find(wanted: DesiredResource) -> None:
